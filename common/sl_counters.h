@@ -1,0 +1,159 @@
+/* Counters and the ledger's vocabulary.
+ *
+ * Every packet a worker receives ends in exactly one packet outcome:
+ * delivered (its payload became records), answered (ARP/ICMP handled by the
+ * host stack), or dropped for one reason from SL_PKT_DROPS. Every record
+ * ends in exactly one record outcome: dropped for a reason from
+ * SL_REC_DROPS on the worker, or handed to the control core in a batch, where
+ * it is exported or dropped for a reason from SL_EXPORT_DROPS. Until then it
+ * is in flight (open batch, ring, Kafka queue).
+ *
+ * The lists below are the only definition of the reasons: code, the stats
+ * file and docs/config.md's drop table are generated from them.
+ *
+ * Ownership: struct sl_worker_counters is written only by its worker lcore.
+ * The worker copies it into its struct sl_counters_pub under a sequence lock
+ * at burst boundaries (never mid-packet), so a reader always sees a snapshot
+ * in which the identities hold exactly.
+ */
+#ifndef SL_COUNTERS_H
+#define SL_COUNTERS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_common.h>
+
+/* X(ENUM, "stats_name", "what it means") */
+#define SL_PKT_DROPS(X)                                                          \
+	X(ETH_RUNT, "eth_runt", "Frame shorter than an Ethernet header")          \
+	X(DST_MAC, "dst_mac", "Destination MAC is not ours, broadcast or a joined multicast group") \
+	X(ETHERTYPE, "ethertype", "EtherType other than IPv4, IPv6, ARP or 802.1Q/802.1ad") \
+	X(VLAN_TRUNC, "vlan_truncated", "802.1Q/802.1ad tag cut short")            \
+	X(ARP_MALFORMED, "arp_malformed", "ARP packet truncated or not Ethernet/IPv4") \
+	X(ARP_IGNORED, "arp_ignored", "ARP reply, or request for an address that is not ours") \
+	X(IPV4_TRUNC, "ipv4_truncated", "IPv4 header or total length runs past the frame") \
+	X(IPV4_BAD_HDR, "ipv4_bad_header", "IPv4 version or header length invalid") \
+	X(IPV4_CSUM, "ipv4_checksum", "IPv4 header checksum wrong")               \
+	X(IPV4_FRAG, "ipv4_fragment", "IPv4 fragment: reassembly is not enabled in this build") \
+	X(IPV4_NOT_OURS, "ipv4_not_ours", "IPv4 destination is not one of the port's addresses") \
+	X(IPV6, "ipv6", "IPv6 packet: IPv6 is not enabled in this build")         \
+	X(L4_PROTO, "l4_proto", "IP protocol other than UDP, TCP or ICMP")        \
+	X(ICMP_MALFORMED, "icmp_malformed", "ICMP message truncated or checksum wrong") \
+	X(ICMP_IGNORED, "icmp_ignored", "ICMP message other than echo request")   \
+	X(UDP_TRUNC, "udp_truncated", "UDP header or length field runs past the IP payload") \
+	X(UDP_CSUM, "udp_checksum", "UDP checksum wrong")                         \
+	X(UDP_EMPTY, "udp_empty", "UDP datagram with no payload")                 \
+	X(NO_LISTENER, "no_listener", "Datagram or segment to a port with no listener") \
+	X(TCP_NO_ENDPOINT, "tcp_no_endpoint", "TCP segment: the TCP endpoint is not enabled in this build") \
+	X(TX_FULL, "tx_full", "A reply (ARP, ICMP) could not be queued for transmit") \
+	X(SHUTDOWN, "shutdown", "Received after shutdown began")
+
+#define SL_REC_DROPS(X)                                                          \
+	X(EMPTY, "record_empty", "Empty line inside a datagram (LF LF)")          \
+	X(BATCH_POOL_EMPTY, "batch_pool_empty", "No free batch buffer: the export backlog holds them all") \
+	X(RING_FULL, "ring_full", "The worker's ring to the control core is full") \
+	X(COMPRESS_FAILED, "compress_failed", "zstd refused to compress a batch") \
+	X(TOO_LARGE, "record_too_large", "Encoded record larger than an empty batch (batch.max_bytes)")
+
+#define SL_EXPORT_DROPS(X)                                                       \
+	X(FATAL, "export_fatal", "Kafka reported a non-retriable error for the batch") \
+	X(TOO_LARGE, "export_too_large", "Batch larger than the broker accepts")  \
+	X(TIMEOUT, "export_timeout", "Batch not delivered within message.timeout.ms") \
+	X(QUEUE_FULL, "export_queue_full", "librdkafka's queue was full when the batch was produced") \
+	X(UNFLUSHED, "export_unflushed", "Still undelivered when the shutdown flush timed out")
+
+enum sl_pkt_drop {
+#define SL_X_ENUM(id, name, desc) SL_PKT_DROP_##id,
+	SL_PKT_DROPS(SL_X_ENUM)
+#undef SL_X_ENUM
+	SL_PKT_DROP_COUNT
+};
+enum sl_rec_drop {
+#define SL_X_ENUM(id, name, desc) SL_REC_DROP_##id,
+	SL_REC_DROPS(SL_X_ENUM)
+#undef SL_X_ENUM
+	SL_REC_DROP_COUNT
+};
+
+enum sl_export_drop {
+#define SL_X_ENUM(id, name, desc) SL_EXPORT_DROP_##id,
+	SL_EXPORT_DROPS(SL_X_ENUM)
+#undef SL_X_ENUM
+	SL_EXPORT_DROP_COUNT
+};
+
+/* Record kinds; each has its own Kafka topic. */
+#define SL_KINDS(X)                      \
+	X(LOGS, "logs")                  \
+	X(METRICS, "metrics")            \
+	X(SPANS, "spans")                \
+	X(ALERTS, "alerts")              \
+	X(TEMPLATES, "templates")        \
+	X(DEADLETTER, "deadletter")
+
+enum sl_kind {
+#define SL_X_KIND(id, name) SL_KIND_##id,
+	SL_KINDS(SL_X_KIND)
+#undef SL_X_KIND
+	SL_KIND_COUNT
+};
+
+extern const char *const sl_pkt_drop_name[SL_PKT_DROP_COUNT];
+extern const char *const sl_pkt_drop_desc[SL_PKT_DROP_COUNT];
+extern const char *const sl_rec_drop_name[SL_REC_DROP_COUNT];
+extern const char *const sl_rec_drop_desc[SL_REC_DROP_COUNT];
+extern const char *const sl_export_drop_name[SL_EXPORT_DROP_COUNT];
+extern const char *const sl_export_drop_desc[SL_EXPORT_DROP_COUNT];
+extern const char *const sl_kind_name[SL_KIND_COUNT];
+
+/* A worker's counters. Monotonic except the *_held gauges. */
+struct sl_worker_counters {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	/* packet outcomes */
+	uint64_t pkt_delivered;
+	uint64_t pkt_answered;
+	uint64_t pkt_drop[SL_PKT_DROP_COUNT];
+	uint64_t tx_packets;
+	/* records */
+	uint64_t records_in;          /* framed out of delivered payloads */
+	uint64_t records_kind[SL_KIND_COUNT];
+	uint64_t records_parsed;      /* format recognised */
+	uint64_t records_unparsed;    /* delivered raw, flagged parse_error */
+	uint64_t records_truncated;   /* cut to max_record_bytes, flagged */
+	uint64_t records_matched;     /* at least one rule matched */
+	uint64_t records_scan_failed; /* Hyperscan failed; record kept unmatched */
+	uint64_t rec_drop[SL_REC_DROP_COUNT];
+	uint64_t records_handed;      /* in batches enqueued to the control ring */
+	uint64_t records_held;        /* gauge: in the worker's open batches */
+	uint64_t batches_handed;
+	uint64_t bytes_raw_handed;    /* NDJSON bytes before compression */
+	uint64_t bytes_out_handed;    /* payload bytes after compression */
+	/* loop health */
+	uint64_t polls;
+	uint64_t busy_polls;          /* polls that received at least one packet */
+};
+
+/* The published copy. seq is odd while the owner writes. */
+struct sl_counters_pub {
+	volatile uint32_t seq;
+	struct sl_worker_counters c;
+} __rte_cache_aligned;
+
+/* Owner only. Cost: one ~600-byte copy and two write barriers. */
+void sl_counters_publish(struct sl_counters_pub *pub,
+			 const struct sl_worker_counters *c);
+
+/* Any thread. Retries while the owner is mid-publish; never blocks it. */
+void sl_counters_read(const struct sl_counters_pub *pub,
+		      struct sl_worker_counters *out);
+
+/* Sum of a worker's packet outcomes; equals rx_packets in any snapshot. */
+uint64_t sl_counters_pkt_terminal(const struct sl_worker_counters *c);
+uint64_t sl_counters_rec_dropped(const struct sl_worker_counters *c);
+
+/* Writes the drop-reason reference (markdown tables) for docs/. */
+void sl_counters_write_reference(FILE *out);
+
+#endif

@@ -1,0 +1,146 @@
+/* Configuration: one declarative schema drives parsing, validation,
+ * defaults and the generated reference (docs/config.md).
+ *
+ * The loaded struct sl_config is immutable once workers start; reloadable
+ * parts will be published by RCU when reload lands. Not thread-safe while
+ * loading; load happens on the main lcore before launch.
+ */
+#ifndef SL_CONFIG_H
+#define SL_CONFIG_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sl_counters.h"
+
+#define SL_MAX_PORTS 8
+#define SL_MAX_ADDRS 8
+#define SL_MAX_LISTENERS 64
+#define SL_MAX_KAFKA_PROPS 64
+#define SL_MAX_RULE_FILES 32
+#define SL_CONFIG_MAX_ERRORS 64
+#define SL_NAME_MAX 64
+#define SL_TOPIC_MAX 128
+
+enum sl_proto { SL_PROTO_UDP = 0, SL_PROTO_TCP = 1 };
+enum sl_format {
+	SL_FMT_SYSLOG = 0,
+	SL_FMT_JSONL = 1,
+	SL_FMT_STATSD = 2,
+	SL_FMT_SPANS = 3,
+};
+enum sl_compression {
+	SL_COMP_ZSTD = 0,   /* sluice compresses each batch (one zstd frame) */
+	SL_COMP_BROKER = 1, /* plain NDJSON, librdkafka's codec compresses */
+};
+
+struct sl_cidr4 {
+	uint32_t addr;     /* host byte order */
+	uint8_t prefix;    /* 0..32 */
+};
+
+struct sl_port_conf {
+	char device[128];                 /* EAL port name or PCI address */
+	struct sl_cidr4 ipv4[SL_MAX_ADDRS];
+	unsigned n_ipv4;
+	unsigned mtu;                     /* 68..9600, default 1500 */
+	unsigned mbufs;                   /* mempool size, default 8191 */
+	unsigned rx_desc;                 /* default 1024 */
+	unsigned tx_desc;                 /* default 1024 */
+	int line;                         /* source line, for messages */
+};
+
+struct sl_listener_conf {
+	enum sl_proto proto;
+	uint16_t port;                    /* 1..65535 */
+	enum sl_format format;
+	int line;
+};
+
+struct sl_kv {
+	char key[128];
+	char value[512];
+	int line;
+};
+
+struct sl_config {
+	char path[PATH_MAX];              /* the file loaded */
+	char node[SL_NAME_MAX];           /* node.name, default: hostname */
+
+	struct sl_port_conf ports[SL_MAX_PORTS];
+	unsigned n_ports;
+	struct sl_listener_conf listeners[SL_MAX_LISTENERS];
+	unsigned n_listeners;
+
+	struct {
+		unsigned burst;               /* rx burst size 1..512, default 32 */
+		unsigned ring_size;           /* worker->control ring, power of 2, default 1024 */
+		unsigned max_record_bytes;    /* 64..65535, default 8192 */
+		unsigned idle_sleep_us;       /* 0..10000, default 0 (pure polling) */
+	} worker;
+
+	struct {
+		unsigned max_bytes;           /* raw NDJSON per batch, 4096..16777216, default 262144 */
+		unsigned max_delay_ms;        /* 1..60000, default 100 */
+		int zstd_level;               /* -7..19, default 1 */
+		unsigned pool_size;           /* batches per worker, 8..65536, default 256 */
+	} batch;
+
+	struct {
+		char brokers[512];            /* export.kafka.brokers; empty: embedded mock cluster */
+		unsigned embedded_brokers;    /* mock cluster size, 1..9, default 1 */
+		char topics[SL_KIND_COUNT][SL_TOPIC_MAX]; /* export.kafka.topics.{logs,...}; index enum sl_kind */
+		struct sl_kv properties[SL_MAX_KAFKA_PROPS]; /* passed to librdkafka unchanged */
+		unsigned n_properties;
+		enum sl_compression compression; /* export.kafka.compression: zstd|broker */
+		unsigned flush_timeout_ms;    /* shutdown flush bound, default 10000 */
+	} kafka;
+
+	struct {
+		char dir[PATH_MAX];           /* export.spool.dir, default /var/lib/sluice/spool */
+	} spool;
+
+	struct {
+		char file[PATH_MAX];          /* stats.file, default /run/sluice/stats.json */
+		unsigned interval_ms;         /* 100..3600000, default 1000 */
+	} stats;
+
+	struct {
+		char files[SL_MAX_RULE_FILES][PATH_MAX]; /* rules.files, relative to the config file's dir */
+		unsigned n_files;
+	} rules;
+};
+
+/* Errors collected while loading; every one names file:line. */
+struct sl_config_errors {
+	char msg[SL_CONFIG_MAX_ERRORS][320];
+	unsigned n;        /* stored */
+	unsigned total;    /* found, may exceed n */
+};
+
+/* Fills every field with its schema default. */
+void sl_config_defaults(struct sl_config *cfg);
+
+/* Loads and validates path. Returns 0, or -EINVAL with errs holding every
+ * error found (unknown keys, wrong types, out-of-range values, missing
+ * required keys), or -errno if the file cannot be read. Never exits. */
+int sl_config_load(const char *path, struct sl_config *cfg,
+		   struct sl_config_errors *errs);
+
+/* Appends one error "file:line: message" (used by later checks that find
+ * errors in referenced files). */
+void sl_config_error(struct sl_config_errors *errs, const char *file, int line,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Resolves a path relative to the config file's directory into out. */
+int sl_config_resolve(const struct sl_config *cfg, const char *rel, char *out,
+		      size_t outlen);
+
+/* Writes the markdown reference of every key (docs/config.md). */
+void sl_config_write_reference(FILE *out);
+
+const char *sl_format_name(enum sl_format f);
+const char *sl_proto_name(enum sl_proto p);
+
+#endif

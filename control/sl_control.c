@@ -1,0 +1,98 @@
+#include <errno.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_pause.h>
+
+#include "sl_batch_pool.h"
+#include "sl_control.h"
+#include "sl_log.h"
+
+#define DRAIN_BURST 64
+#define IDLE_SLEEP_NS 100000
+
+void sl_control_batch_done(void *opaque, struct sl_batch *b, int reason)
+{
+	(void)opaque;
+	(void)reason;  /* counted by sl_kafka, per topic and per reason */
+	sl_batch_put(b);
+}
+
+/* Hands every batch waiting in the workers' rings to Kafka. Returns the
+ * number of batches moved. */
+static unsigned drain(struct sl_app *app)
+{
+	void *objs[DRAIN_BURST];
+	unsigned moved = 0;
+
+	for (unsigned w = 0; w < app->n_workers; w++) {
+		unsigned n = rte_ring_sc_dequeue_burst(app->workers[w]->ring, objs,
+						       DRAIN_BURST, NULL);
+
+		for (unsigned i = 0; i < n; i++) {
+			struct sl_batch *b = objs[i];
+
+			app->dequeued_batches++;
+			app->dequeued_records += b->n_records;
+			/* A refused produce has already been counted by
+			 * sl_kafka under its reason; only the buffer is ours. */
+			if (sl_kafka_produce(app->kafka, b) != 0)
+				sl_batch_put(b);
+		}
+		moved += n;
+	}
+	return moved;
+}
+
+static int workers_done(const struct sl_app *app)
+{
+	for (unsigned w = 0; w < app->n_workers; w++)
+		if (!__atomic_load_n(&app->workers[w]->done, __ATOMIC_ACQUIRE) ||
+		    rte_ring_count(app->workers[w]->ring) > 0)
+			return 0;
+	return 1;
+}
+
+static void request_stop(struct sl_app *app)
+{
+	SL_LOG(INFO, CONTROL, "shutdown: stopping RX, draining %u workers", app->n_workers);
+	__atomic_store_n(&app->state, SL_STATE_STOP, __ATOMIC_RELEASE);
+}
+
+int sl_control_run(struct sl_app *app)
+{
+	uint64_t hz = rte_get_tsc_hz();
+	uint64_t period = hz / 1000 * app->cfg.stats.interval_ms;
+	uint64_t next_stats = rte_rdtsc() + period;
+	const struct timespec nap = { 0, IDLE_SLEEP_NS };
+
+	for (;;) {
+		if (app->signals > 0 && app->state == SL_STATE_RUN)
+			request_stop(app);
+		unsigned moved = drain(app);
+		unsigned reports = sl_kafka_poll(app->kafka);
+		uint64_t now = rte_rdtsc();
+
+		if (now >= next_stats) {
+			sl_stats_write(app, 0);
+			next_stats = now + period;
+		}
+		if (app->state == SL_STATE_STOP && workers_done(app))
+			break;
+		/* The control core is not on the packet path: when idle it
+		 * sleeps briefly instead of spinning, leaving the core to
+		 * librdkafka's threads. 100 us is far below linger.ms. */
+		if (moved == 0 && reports == 0)
+			nanosleep(&nap, NULL);
+	}
+	drain(app);
+	unsigned left = sl_kafka_flush(app->kafka, app->cfg.kafka.flush_timeout_ms);
+
+	if (left > 0)
+		SL_LOG(WARNING, CONTROL, "shutdown: %u batches undelivered after %u ms",
+		       left, app->cfg.kafka.flush_timeout_ms);
+	int rc = sl_stats_write(app, 1);
+
+	SL_LOG(INFO, CONTROL, "shutdown complete");
+	return rc;
+}

@@ -1,0 +1,90 @@
+/* Kafka export on the control lcore.
+ *
+ * Thread safety: every call is made from the control lcore only.
+ * librdkafka's own threads never call back into sluice except through
+ * rd_kafka_poll(), which sl_kafka_poll() runs on the control lcore, so the
+ * done callback runs there too.
+ *
+ * Zero copy: sl_kafka_produce() passes b->payload to librdkafka without
+ * RD_KAFKA_MSG_F_COPY or F_FREE; the batch stays owned by the caller's
+ * done callback, which is called exactly once per batch that
+ * sl_kafka_produce() accepted (0 returned): on delivery (err 0) or on
+ * failure (an enum sl_export_drop reason + 1 in `reason`).
+ */
+#ifndef SL_KAFKA_H
+#define SL_KAFKA_H
+
+#include <stdint.h>
+
+#include "sl_batch.h"
+#include "sl_config.h"
+
+struct sl_kafka;
+
+/* reason: 0 delivered, else 1 + enum sl_export_drop. */
+typedef void (*sl_kafka_done_fn)(void *opaque, struct sl_batch *b, int reason);
+
+struct sl_kafka_topic_stats {
+	uint64_t batches;          /* delivered */
+	uint64_t records;
+	uint64_t bytes_raw;        /* NDJSON bytes */
+	uint64_t bytes_out;        /* message value bytes */
+	uint64_t failed_batches;
+	uint64_t failed_records;
+	uint64_t latency_us_max;   /* handoff to delivery report */
+	uint64_t latency_us_sum;
+};
+
+struct sl_kafka_stats {
+	struct sl_kafka_topic_stats topic[SL_KIND_COUNT];
+	uint64_t pending_batches;  /* produced, no delivery report yet */
+	uint64_t pending_records;
+	uint64_t drops[SL_EXPORT_DROP_COUNT]; /* records, by reason */
+};
+
+/* Creates the producer. With cfg->kafka.brokers empty it first starts
+ * librdkafka's mock cluster in this process (embedded_brokers brokers on
+ * loopback) and produces to it. Properties from cfg are applied unchanged
+ * after sluice's defaults (acks=all, enable.idempotence=true,
+ * linger.ms=5); a key or value librdkafka rejects fails creation with
+ * librdkafka's message in err. Returns NULL on failure. */
+struct sl_kafka *sl_kafka_create(const struct sl_config *cfg,
+				 sl_kafka_done_fn done, void *opaque,
+				 char *err, size_t errlen);
+
+/* Only validates cfg's properties against librdkafka (for --check). */
+int sl_kafka_check_properties(const struct sl_config *cfg, char *err,
+			      size_t errlen);
+
+/* "host:port,..." the producer uses; for the embedded cluster, where it
+ * listens. Valid until destroy. */
+const char *sl_kafka_bootstraps(const struct sl_kafka *k);
+int sl_kafka_is_embedded(const struct sl_kafka *k);
+
+/* The embedded mock cluster (NULL when producing to real brokers), so tests
+ * can take brokers down or inject errors with rdkafka_mock.h. */
+struct rd_kafka_mock_cluster_s;
+struct rd_kafka_mock_cluster_s *sl_kafka_mock_cluster(struct sl_kafka *k);
+
+/* Produces b to its kind's topic with key b->key and the headers
+ * content-encoding, content-type, sluice-node, sluice-worker, sluice-seq,
+ * sluice-records. Returns 0 when accepted (done will be called), or
+ * 1 + enum sl_export_drop when refused at once (done is not called; the
+ * refusal is still counted in the stats' drops[] and failed_*). */
+int sl_kafka_produce(struct sl_kafka *k, struct sl_batch *b);
+
+/* Serves delivery reports without blocking; returns how many ran. */
+unsigned sl_kafka_poll(struct sl_kafka *k);
+
+/* Waits up to timeout_ms for every pending batch; batches still pending
+ * then get done(..., 1 + SL_EXPORT_DROP_UNFLUSHED). Returns the number of
+ * batches that were still pending. */
+unsigned sl_kafka_flush(struct sl_kafka *k, unsigned timeout_ms);
+
+void sl_kafka_get_stats(const struct sl_kafka *k, struct sl_kafka_stats *out);
+
+/* Destroys the producer (and the embedded cluster). Accepts NULL. Call
+ * sl_kafka_flush() first: pending batches are not reported. */
+void sl_kafka_destroy(struct sl_kafka *k);
+
+#endif

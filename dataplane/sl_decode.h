@@ -1,0 +1,67 @@
+/* L2-L4 decode of one received frame into a verdict.
+ *
+ * Input: a frame in one mbuf segment (the ports are configured without
+ * scatter, so a frame is always one segment). Output: deliver a UDP payload
+ * to a listener, transmit the reply that was built in place (ARP reply,
+ * ICMP echo reply), or drop for a reason from SL_PKT_DROPS.
+ *
+ * Thread safety: struct sl_decode_ctx is immutable after start and shared by
+ * every worker of the port; sl_decode() keeps no state of its own.
+ * Measured cost lives in docs/perf.md.
+ */
+#ifndef SL_DECODE_H
+#define SL_DECODE_H
+
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "sl_config.h"
+#include "sl_counters.h"
+
+enum sl_verdict {
+	SL_V_DROP = 0,
+	SL_V_DELIVER = 1,   /* UDP payload for listener `listener` */
+	SL_V_REPLY = 2,     /* the mbuf now holds a reply: transmit it */
+};
+
+/* Per port, read-only after start. */
+struct sl_decode_ctx {
+	struct rte_ether_addr mac;
+	uint32_t ipv4[SL_MAX_ADDRS];     /* network byte order */
+	unsigned n_ipv4;
+	uint16_t port_id;
+	uint8_t verify_udp_csum;          /* 1 unless the NIC verified it */
+	/* listener index + 1 by destination port; 0: no listener */
+	uint8_t udp_listener[65536];
+	uint8_t tcp_listener[65536];
+};
+
+struct sl_pkt_info {
+	uint8_t verdict;            /* enum sl_verdict */
+	uint8_t drop;               /* enum sl_pkt_drop when verdict is DROP */
+	uint16_t listener;          /* index into cfg->listeners when DELIVER */
+	uint32_t src_ip;            /* network byte order */
+	uint16_t src_port;          /* host byte order */
+	uint16_t dst_port;
+	const uint8_t *payload;
+	uint32_t len;
+};
+
+/* Fills ctx from the port's configuration and MAC. */
+void sl_decode_ctx_init(struct sl_decode_ctx *ctx, uint16_t port_id,
+			const struct rte_ether_addr *mac,
+			const struct sl_port_conf *pc,
+			const struct sl_config *cfg);
+
+/* Decodes m. For SL_V_REPLY the frame in m was rewritten into the reply. */
+void sl_decode(const struct sl_decode_ctx *ctx, struct rte_mbuf *m,
+	       struct sl_pkt_info *out);
+
+/* Builds a gratuitous ARP announcement for addr (network order) into m.
+ * Returns 0 or -ENOSPC. */
+int sl_decode_build_garp(const struct sl_decode_ctx *ctx, uint32_t addr,
+			 struct rte_mbuf *m);
+
+#endif

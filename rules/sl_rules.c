@@ -1,0 +1,332 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "sl_log.h"
+#include "sl_rules.h"
+
+#define RULES_MAX 65535
+
+struct rule {
+	char *id;
+	char *pattern;
+	unsigned flags;
+	char file[PATH_MAX];
+	int line;
+};
+
+struct sl_rules {
+	struct rule *rule;
+	const char **ids;
+	unsigned n, cap;
+	hs_database_t *db;
+	hs_scratch_t *proto;   /* prototype scratch; workers get clones */
+};
+
+static const struct {
+	const char *name;
+	unsigned flag;
+} flag_names[] = {
+	{ "caseless", HS_FLAG_CASELESS }, { "dotall", HS_FLAG_DOTALL },
+	{ "multiline", HS_FLAG_MULTILINE }, { "utf8", HS_FLAG_UTF8 },
+	{ "ucp", HS_FLAG_UCP },
+};
+
+static const char *scalar(yaml_document_t *d, yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static int valid_id(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (!(*s == '_' || *s == '-' || *s == '.' || (*s >= '0' && *s <= '9') ||
+		      (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+			return 0;
+	return 1;
+}
+
+static int parse_flags(yaml_document_t *d, yaml_node_t *v, const char *file,
+		       unsigned *out, struct sl_config_errors *errs)
+{
+	if (v->type != YAML_SEQUENCE_NODE) {
+		sl_config_error(errs, file, (int)v->start_mark.line + 1,
+				"flags: expected a list such as [caseless]");
+		return -EINVAL;
+	}
+	for (yaml_node_item_t *it = v->data.sequence.items.start;
+	     it < v->data.sequence.items.top; it++) {
+		yaml_node_t *f = yaml_document_get_node(d, *it);
+		const char *s = scalar(d, f);
+		unsigned i;
+
+		for (i = 0; s && i < RTE_DIM(flag_names); i++)
+			if (strcmp(s, flag_names[i].name) == 0)
+				break;
+		if (s == NULL || i == RTE_DIM(flag_names)) {
+			sl_config_error(errs, file, (int)f->start_mark.line + 1,
+					"unknown flag '%s' (caseless, dotall, multiline, utf8, ucp)",
+					s ? s : "?");
+			return -EINVAL;
+		}
+		*out |= flag_names[i].flag;
+	}
+	return 0;
+}
+
+static int add_rule(struct sl_rules *r, const struct rule *nr)
+{
+	if (r->n == r->cap) {
+		unsigned cap = r->cap ? r->cap * 2 : 64;
+		struct rule *nrule = realloc(r->rule, cap * sizeof(*nrule));
+
+		if (nrule == NULL)
+			return -ENOMEM;
+		r->rule = nrule;
+		r->cap = cap;
+	}
+	r->rule[r->n++] = *nr;
+	return 0;
+}
+
+static int parse_rule(struct sl_rules *r, yaml_document_t *d, yaml_node_t *m,
+		      const char *file, struct sl_config_errors *errs)
+{
+	struct rule nr = { .line = (int)m->start_mark.line + 1 };
+	const char *id = NULL, *pat = NULL;
+
+	snprintf(nr.file, sizeof(nr.file), "%s", file);
+	if (m->type != YAML_MAPPING_NODE) {
+		sl_config_error(errs, file, nr.line, "a rule must be a mapping with id and pattern");
+		return -EINVAL;
+	}
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(d, p->key);
+		yaml_node_t *v = yaml_document_get_node(d, p->value);
+		const char *key = scalar(d, k);
+		int kl = (int)k->start_mark.line + 1;
+
+		if (key && strcmp(key, "id") == 0 && scalar(d, v))
+			id = scalar(d, v);
+		else if (key && strcmp(key, "pattern") == 0 && scalar(d, v))
+			pat = scalar(d, v);
+		else if (key && strcmp(key, "flags") == 0) {
+			if (parse_flags(d, v, file, &nr.flags, errs) != 0)
+				return -EINVAL;
+		} else if (key && strcmp(key, "description") == 0)
+			continue;
+		else {
+			sl_config_error(errs, file, kl, "unknown or malformed rule key '%s'",
+					key ? key : "?");
+			return -EINVAL;
+		}
+	}
+	if (id == NULL || pat == NULL || !valid_id(id)) {
+		sl_config_error(errs, file, nr.line, "rule needs an id ([A-Za-z0-9_.-]) and a pattern");
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < r->n; i++)
+		if (strcmp(r->rule[i].id, id) == 0) {
+			sl_config_error(errs, file, nr.line, "duplicate rule id '%s' (first at %s:%d)",
+					id, r->rule[i].file, r->rule[i].line);
+			return -EINVAL;
+		}
+	nr.id = strdup(id);
+	nr.pattern = strdup(pat);
+	if (nr.id == NULL || nr.pattern == NULL || add_rule(r, &nr) != 0) {
+		free(nr.id);
+		free(nr.pattern);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int load_file(struct sl_rules *r, const char *path, struct sl_config_errors *errs)
+{
+	FILE *f = fopen(path, "rb");
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	int rc = 0;
+
+	if (f == NULL) {
+		sl_config_error(errs, path, 0, "cannot open rule file: %s", strerror(errno));
+		return -errno;
+	}
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		sl_config_error(errs, path, (int)parser.problem_mark.line + 1, "YAML: %s",
+				parser.problem ? parser.problem : "syntax error");
+		yaml_parser_delete(&parser);
+		fclose(f);
+		return -EINVAL;
+	}
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	yaml_node_t *list = NULL;
+
+	if (root && root->type == YAML_MAPPING_NODE)
+		for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
+		     p < root->data.mapping.pairs.top; p++) {
+			const char *k = scalar(&doc, yaml_document_get_node(&doc, p->key));
+
+			if (k && strcmp(k, "rules") == 0)
+				list = yaml_document_get_node(&doc, p->value);
+			else
+				sl_config_error(errs, path, (int)yaml_document_get_node(&doc, p->key)->start_mark.line + 1,
+						"unknown key '%s' (a rule file holds 'rules:')", k ? k : "?");
+		}
+	if (list == NULL || list->type != YAML_SEQUENCE_NODE) {
+		sl_config_error(errs, path, 1, "expected a top-level 'rules:' list");
+		rc = -EINVAL;
+	} else {
+		for (yaml_node_item_t *it = list->data.sequence.items.start;
+		     it < list->data.sequence.items.top; it++)
+			if (parse_rule(r, &doc, yaml_document_get_node(&doc, *it), path, errs) != 0)
+				rc = -EINVAL;
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	return rc;
+}
+
+static int compile(struct sl_rules *r, struct sl_config_errors *errs)
+{
+	const char **pats = calloc(r->n, sizeof(*pats));
+	unsigned *flags = calloc(r->n, sizeof(*flags));
+	unsigned *ids = calloc(r->n, sizeof(*ids));
+	hs_compile_error_t *ce = NULL;
+	int rc = -ENOMEM;
+
+	if (!pats || !flags || !ids)
+		goto out;
+	for (unsigned i = 0; i < r->n; i++) {
+		pats[i] = r->rule[i].pattern;
+		/* SINGLEMATCH: a rule reports once per record, which is all the
+		 * actions need and lets Hyperscan stop tracking it. */
+		flags[i] = r->rule[i].flags | HS_FLAG_SINGLEMATCH;
+		ids[i] = i;
+	}
+	if (hs_compile_multi(pats, flags, ids, r->n, HS_MODE_BLOCK, NULL, &r->db, &ce) != HS_SUCCESS) {
+		if (ce->expression >= 0) {
+			const struct rule *bad = &r->rule[ce->expression];
+
+			sl_config_error(errs, bad->file, bad->line, "rule '%s': pattern rejected by Hyperscan: %s",
+					bad->id, ce->message);
+		} else {
+			sl_config_error(errs, "rules", 0, "Hyperscan: %s", ce->message);
+		}
+		hs_free_compile_error(ce);
+		rc = -EINVAL;
+		goto out;
+	}
+	rc = hs_alloc_scratch(r->db, &r->proto) == HS_SUCCESS ? 0 : -ENOMEM;
+out:
+	free(pats);
+	free(flags);
+	free(ids);
+	return rc;
+}
+
+struct sl_rules *sl_rules_load(const struct sl_config *cfg, struct sl_config_errors *errs)
+{
+	struct sl_rules *r = calloc(1, sizeof(*r));
+	unsigned before = errs->total;
+	char path[PATH_MAX];
+
+	if (r == NULL)
+		return NULL;
+	for (unsigned i = 0; i < cfg->rules.n_files; i++) {
+		if (sl_config_resolve(cfg, cfg->rules.files[i], path, sizeof(path)) != 0) {
+			sl_config_error(errs, cfg->path, 0, "rules.files[%u]: path too long", i);
+			continue;
+		}
+		load_file(r, path, errs);
+	}
+	if (errs->total == before && r->n > RULES_MAX)
+		sl_config_error(errs, cfg->path, 0, "%u rules: at most %u", r->n, RULES_MAX);
+	if (errs->total == before && r->n > 0 && compile(r, errs) != 0 && errs->total == before)
+		sl_config_error(errs, cfg->path, 0, "rules: out of memory");
+	if (errs->total != before)
+		goto fail;
+	r->ids = calloc(r->n + 1, sizeof(*r->ids));
+	if (r->ids == NULL)
+		goto fail;
+	for (unsigned i = 0; i < r->n; i++)
+		r->ids[i] = r->rule[i].id;
+	SL_LOG(INFO, RULES, "%u rules from %u files compiled", r->n, cfg->rules.n_files);
+	return r;
+fail:
+	sl_rules_destroy(r);
+	return NULL;
+}
+
+unsigned sl_rules_count(const struct sl_rules *r)
+{
+	return r ? r->n : 0;
+}
+
+const char *sl_rules_id(const struct sl_rules *r, unsigned i)
+{
+	return r->rule[i].id;
+}
+
+const char *const *sl_rules_ids(const struct sl_rules *r)
+{
+	return r->ids;
+}
+
+hs_scratch_t *sl_rules_scratch(const struct sl_rules *r)
+{
+	hs_scratch_t *s = NULL;
+
+	if (r == NULL || r->proto == NULL || hs_clone_scratch(r->proto, &s) != HS_SUCCESS)
+		return NULL;
+	return s;
+}
+
+struct match_ctx {
+	uint16_t *hits;
+	unsigned n, max;
+};
+
+static int on_match(unsigned id, unsigned long long from, unsigned long long to,
+		    unsigned flags, void *arg)
+{
+	struct match_ctx *m = arg;
+
+	if (m->n < m->max)
+		m->hits[m->n++] = (uint16_t)id;
+	return 0;
+}
+
+int sl_rules_match(const struct sl_rules *r, hs_scratch_t *s, const char *text,
+		   uint32_t n, uint16_t *hits, unsigned max)
+{
+	struct match_ctx m = { hits, 0, max };
+
+	if (r == NULL || r->db == NULL)
+		return 0;
+	if (hs_scan(r->db, text, n, 0, s, on_match, &m) != HS_SUCCESS)
+		return -EIO;
+	return (int)m.n;
+}
+
+void sl_rules_destroy(struct sl_rules *r)
+{
+	if (r == NULL)
+		return;
+	for (unsigned i = 0; i < r->n; i++) {
+		free(r->rule[i].id);
+		free(r->rule[i].pattern);
+	}
+	free(r->rule);
+	free(r->ids);
+	hs_free_scratch(r->proto);
+	hs_free_database(r->db);
+	free(r);
+}

@@ -1,0 +1,237 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sl_ndjson.h"
+
+/* 1: byte must be escaped or validated (control, '"', '\\', non-ASCII). */
+static const uint8_t needs_care[256] = {
+	[0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
+};
+
+static inline int room(struct sl_wbuf *w, uint32_t n)
+{
+	if (w->overflow || w->cap - w->len < n) {
+		w->overflow = 1;
+		return 0;
+	}
+	return 1;
+}
+
+void sl_json_raw(struct sl_wbuf *w, const char *s, uint32_t n)
+{
+	if (!room(w, n))
+		return;
+	memcpy(w->p + w->len, s, n);
+	w->len += n;
+}
+
+/* Length of a valid UTF-8 sequence at s (2..4), or 0 if invalid. */
+static uint32_t utf8_seq(const uint8_t *s, uint32_t n)
+{
+	uint8_t c = s[0];
+	uint32_t k;
+	uint8_t lo = 0x80, hi = 0xbf;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		k = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		k = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		k = 4;
+	else
+		return 0;
+	/* Reject overlongs, surrogates and code points past U+10FFFF. */
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (n < k || s[1] < lo || s[1] > hi)
+		return 0;
+	for (uint32_t i = 2; i < k; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return k;
+}
+
+static void escape_one(struct sl_wbuf *w, const uint8_t *s, uint32_t n, uint32_t *i)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t c = s[*i];
+	char e[6];
+
+	if (c == '"' || c == '\\') {
+		e[0] = '\\';
+		e[1] = (char)c;
+		sl_json_raw(w, e, 2);
+	} else if (c < 0x20) {
+		const char *short_esc = c == '\n' ? "\\n" : c == '\t' ? "\\t" :
+					c == '\r' ? "\\r" : NULL;
+		if (short_esc) {
+			sl_json_raw(w, short_esc, 2);
+		} else {
+			memcpy(e, "\\u00", 4);
+			e[4] = hex[c >> 4];
+			e[5] = hex[c & 15];
+			sl_json_raw(w, e, 6);
+		}
+	} else {
+		uint32_t k = utf8_seq(s + *i, n - *i);
+
+		if (k == 0) {
+			sl_json_raw(w, "\\ufffd", 6);
+		} else {
+			sl_json_raw(w, (const char *)s + *i, k);
+			*i += k - 1;
+		}
+	}
+	(*i)++;
+}
+
+void sl_json_str(struct sl_wbuf *w, const char *str, uint32_t n)
+{
+	const uint8_t *s = (const uint8_t *)str;
+	uint32_t i = 0;
+
+	sl_json_raw(w, "\"", 1);
+	while (i < n && !w->overflow) {
+		uint32_t run = i;
+
+		while (run < n && !needs_care[s[run]])
+			run++;
+		sl_json_raw(w, (const char *)s + i, run - i);
+		i = run;
+		if (i < n)
+			escape_one(w, s, n, &i);
+	}
+	sl_json_raw(w, "\"", 1);
+}
+
+void sl_json_u64(struct sl_wbuf *w, uint64_t v)
+{
+	char tmp[24];
+	int k = 24;
+
+	do {
+		tmp[--k] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sl_json_raw(w, tmp + k, (uint32_t)(24 - k));
+}
+
+void sl_json_i64(struct sl_wbuf *w, int64_t v)
+{
+	if (v < 0) {
+		sl_json_raw(w, "-", 1);
+		sl_json_u64(w, (uint64_t)0 - (uint64_t)v);
+	} else {
+		sl_json_u64(w, (uint64_t)v);
+	}
+}
+
+#define LIT(w, s) sl_json_raw((w), (s), sizeof(s) - 1)
+
+int sl_severity_number(int sev)
+{
+	/* FATAL4, FATAL3, FATAL, ERROR, WARN, INFO2, INFO, DEBUG */
+	static const int num[8] = { 24, 23, 21, 17, 13, 10, 9, 5 };
+
+	return sev >= 0 && sev < 8 ? num[sev] : 0;
+}
+
+const char *sl_severity_text(int sev)
+{
+	static const char *const txt[8] = { "emerg", "alert", "crit", "err",
+					    "warning", "notice", "info", "debug" };
+
+	return sev >= 0 && sev < 8 ? txt[sev] : "";
+}
+
+static void attr_str(struct sl_wbuf *w, const char *key, uint32_t klen,
+		     const struct sl_str *v, int *first)
+{
+	if (v->n == 0)
+		return;
+	if (!*first)
+		LIT(w, ",");
+	*first = 0;
+	sl_json_raw(w, key, klen);
+	sl_json_str(w, v->p, v->n);
+}
+
+static void encode_attributes(struct sl_wbuf *w, const struct sl_log_record *r)
+{
+	const struct sl_syslog *s = r->sys;
+	const uint8_t *ip = (const uint8_t *)&r->src_ip;
+	char peer[40];
+	int first = 1;
+
+	LIT(w, ",\"attributes\":{");
+	attr_str(w, "\"host.name\":", 12, &s->host, &first);
+	attr_str(w, "\"syslog.procid\":", 16, &s->procid, &first);
+	attr_str(w, "\"syslog.msgid\":", 15, &s->msgid, &first);
+	attr_str(w, "\"syslog.structured_data\":", 25, &s->sd, &first);
+	if (s->pri >= 0) {
+		LIT(w, first ? "\"syslog.facility\":" : ",\"syslog.facility\":");
+		sl_json_u64(w, (uint64_t)(s->pri >> 3));
+		first = 0;
+	}
+	int k = snprintf(peer, sizeof(peer), "%s\"net.peer.ip\":\"%u.%u.%u.%u\"",
+			 first ? "" : ",", ip[0], ip[1], ip[2], ip[3]);
+
+	sl_json_raw(w, peer, (uint32_t)k);
+	LIT(w, ",\"net.peer.port\":");
+	sl_json_u64(w, r->src_port);
+	if (r->n_rules > 0) {
+		LIT(w, ",\"sluice.rules\":[");
+		for (unsigned i = 0; i < r->n_rules; i++) {
+			if (i)
+				LIT(w, ",");
+			sl_json_str(w, r->rule_ids[i], (uint32_t)strlen(r->rule_ids[i]));
+		}
+		LIT(w, "]");
+	}
+	if (r->parse_error)
+		LIT(w, ",\"sluice.parse_error\":true");
+	if (r->truncated)
+		LIT(w, ",\"sluice.truncated\":true");
+	LIT(w, "}");
+}
+
+int sl_ndjson_log(struct sl_wbuf *w, const struct sl_log_record *r)
+{
+	const struct sl_syslog *s = r->sys;
+	uint32_t mark = w->len;
+
+	LIT(w, "{\"time_unix_nano\":");
+	sl_json_i64(w, s->time_ns ? s->time_ns : r->observed_ns);
+	LIT(w, ",\"observed_time_unix_nano\":");
+	sl_json_i64(w, r->observed_ns);
+	if (s->pri >= 0) {
+		LIT(w, ",\"severity_number\":");
+		sl_json_u64(w, (uint64_t)sl_severity_number(s->pri & 7));
+		LIT(w, ",\"severity_text\":\"");
+		const char *t = sl_severity_text(s->pri & 7);
+
+		sl_json_raw(w, t, (uint32_t)strlen(t));
+		LIT(w, "\"");
+	}
+	LIT(w, ",\"body\":");
+	sl_json_str(w, s->msg.p, s->msg.n);
+	if (s->app.n) {
+		LIT(w, ",\"service.name\":");
+		sl_json_str(w, s->app.p, s->app.n);
+	}
+	encode_attributes(w, r);
+	LIT(w, "}\n");
+	if (w->overflow) {
+		w->len = mark;
+		w->overflow = 0;
+		return -ENOSPC;
+	}
+	return 0;
+}

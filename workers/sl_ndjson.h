@@ -1,0 +1,49 @@
+/* NDJSON encoding of records into a caller's buffer, OpenTelemetry field
+ * names (time_unix_nano, severity_text, body, service.name, attributes).
+ *
+ * No allocation; thread-safe. A write that does not fit sets `overflow`
+ * and the record is rolled back by sl_ndjson_log(), so a batch never holds
+ * half a record. Strings are escaped per RFC 8259 and invalid UTF-8 is
+ * replaced by U+FFFD, so every line is valid JSON whatever arrived.
+ */
+#ifndef SL_NDJSON_H
+#define SL_NDJSON_H
+
+#include <stdint.h>
+
+#include "sl_syslog.h"
+
+struct sl_wbuf {
+	uint8_t *p;
+	uint32_t len;
+	uint32_t cap;
+	int overflow;
+};
+
+void sl_json_raw(struct sl_wbuf *w, const char *s, uint32_t n);
+void sl_json_str(struct sl_wbuf *w, const char *s, uint32_t n);
+void sl_json_u64(struct sl_wbuf *w, uint64_t v);
+void sl_json_i64(struct sl_wbuf *w, int64_t v);
+
+/* Worst-case encoded size of a string of n bytes (every byte \u00XX). */
+#define SL_JSON_STR_MAX(n) (6u * (n) + 2u)
+
+struct sl_log_record {
+	int64_t observed_ns;
+	const struct sl_syslog *sys;      /* parsed header and body */
+	uint8_t parse_error;              /* header not recognised: body is raw */
+	uint8_t truncated;                /* cut to worker.max_record_bytes */
+	uint32_t src_ip;                  /* network byte order */
+	uint16_t src_port;
+	const char *const *rule_ids;      /* ids of the rules that matched */
+	unsigned n_rules;
+};
+
+/* Appends one record and its '\n'. Returns 0, or -ENOSPC with w unchanged. */
+int sl_ndjson_log(struct sl_wbuf *w, const struct sl_log_record *r);
+
+/* Syslog severity (0..7) to OpenTelemetry severity_number and text. */
+int sl_severity_number(int severity);
+const char *sl_severity_text(int severity);
+
+#endif

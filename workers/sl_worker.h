@@ -1,0 +1,90 @@
+/* The worker lcore: run to completion over bursts from its RX queues.
+ *
+ * One struct sl_worker per worker lcore, allocated on the lcore's socket
+ * before launch. Ownership, field by field:
+ *   - "worker-private": written and read by the worker only;
+ *   - "setup": written by the main lcore before launch, read-only after;
+ *   - pub, rule_hits, done: written by the worker, read by the control
+ *     core (pub under its sequence lock; rule_hits relaxed, monotonic;
+ *     done with release/acquire).
+ * The control core asks the worker to stop through *state (written by
+ * control, read by the worker once per poll).
+ *
+ * Steady state: no locks, no heap, no system calls (unless
+ * worker.idle_sleep_us asks the idle loop to sleep).
+ */
+#ifndef SL_WORKER_H
+#define SL_WORKER_H
+
+#include <stdint.h>
+
+#include <rte_ring.h>
+#include <zstd.h>
+#include <hs.h>
+
+#include "sl_batch.h"
+#include "sl_config.h"
+#include "sl_counters.h"
+#include "sl_port.h"
+#include "sl_rules.h"
+
+enum sl_run_state { SL_STATE_RUN = 0, SL_STATE_STOP = 1 };
+
+struct sl_worker {
+	/* worker-private */
+	struct sl_worker_counters c;
+	struct sl_batch *open;          /* the open logs batch, or NULL */
+	uint64_t seq;                   /* last logs batch sequence number */
+	uint64_t deadline_tsc;          /* open batch must be handed by then */
+	uint64_t publish_tsc;           /* next periodic counter publication */
+	ZSTD_CCtx *zc;
+	hs_scratch_t *scratch;
+
+	/* setup */
+	uint16_t idx;                   /* 0..n_workers-1: queue index on every port */
+	unsigned lcore;
+	struct rte_ring *ring;          /* SP (this worker) / SC (control) */
+	struct rte_mempool *batch_pool;
+	const struct sl_config *cfg;
+	const struct sl_port *ports;
+	unsigned n_ports;
+	const struct sl_rules *rules;
+	const volatile int *state;      /* enum sl_run_state, written by control */
+	uint8_t encoding;               /* enum sl_encoding of sealed batches */
+	uint64_t delay_tsc;             /* batch.max_delay_ms in TSC cycles */
+	uint64_t publish_period_tsc;
+	uint64_t epoch_tsc;             /* wall clock anchor for timestamps */
+	int64_t epoch_ns;
+	double ns_per_tsc;
+
+	/* worker -> control */
+	uint64_t *rule_hits;            /* one counter per rule */
+	int done;                       /* set (release) when the worker returned */
+	struct sl_counters_pub pub;
+} __rte_cache_aligned;
+
+/* Allocates per-worker resources (ring, batch pool, zstd context, scratch)
+ * on socket. Returns NULL and a message in err on failure. */
+struct sl_worker *sl_worker_create(uint16_t idx, unsigned lcore, int socket,
+				   const struct sl_config *cfg,
+				   const struct sl_port *ports, unsigned n_ports,
+				   const struct sl_rules *rules,
+				   const volatile int *state,
+				   char *err, size_t errlen);
+
+/* The lcore entry point (rte_eal_remote_launch). Returns 0. */
+int sl_worker_main(void *arg);
+
+/* Processes one burst received on port p (exposed for tests and
+ * benchmarks: the same code the loop runs). Frees or transmits every
+ * mbuf. */
+void sl_worker_burst(struct sl_worker *w, const struct sl_port *p,
+		     struct rte_mbuf **pkts, uint16_t n);
+
+/* Seals and hands the open batch to the control ring. */
+void sl_worker_flush(struct sl_worker *w);
+
+/* Frees everything; the ring must be empty. Accepts NULL. */
+void sl_worker_destroy(struct sl_worker *w);
+
+#endif
