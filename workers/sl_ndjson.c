@@ -133,7 +133,8 @@ void sl_json_i64(struct sl_wbuf *w, int64_t v)
 	}
 }
 
-#define LIT(w, s) sl_json_raw((w), (s), sizeof(s) - 1)
+/* "" s only compiles for a string literal, so sizeof is its length. */
+#define LIT(w, s) sl_json_raw((w), "" s, sizeof(s) - 1)
 
 int sl_severity_number(int sev)
 {
@@ -176,7 +177,9 @@ static void encode_attributes(struct sl_wbuf *w, const struct sl_log_record *r)
 	attr_str(w, "\"syslog.msgid\":", 15, &s->msgid, &first);
 	attr_str(w, "\"syslog.structured_data\":", 25, &s->sd, &first);
 	if (s->pri >= 0) {
-		LIT(w, first ? "\"syslog.facility\":" : ",\"syslog.facility\":");
+		if (!first)
+			LIT(w, ",");
+		LIT(w, "\"syslog.facility\":");
 		sl_json_u64(w, (uint64_t)(s->pri >> 3));
 		first = 0;
 	}

@@ -1,0 +1,348 @@
+#!/usr/bin/env python3
+"""Component tests: sluice itself on virtual devices (net_pcap), with the
+embedded Kafka cluster, read back with sluice-cat.
+
+Each test builds its traffic as a pcap, runs sluice with --no-huge, asserts
+exact counters from the stats file and the records read back from Kafka,
+and stops sluice with SIGTERM. Prints 'N passed, N failed' at the end.
+"""
+import argparse
+import glob
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+
+import pkt  # noqa: E402
+from sluice import Sluice, cat, wait_for  # noqa: E402
+
+OUR_MAC = pkt.mac("02:70:63:61:70:00")   # net_pcap0's address
+OTHER_MAC = pkt.mac("02:11:22:33:44:55")
+ARGS = None
+TESTS = []
+
+
+TMPDIRS = []
+
+
+def tmpdir(prefix):
+    d = tempfile.mkdtemp(prefix=prefix)
+    TMPDIRS.append(d)
+    return d
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def base_cfg(listeners=((514,),), **over):
+    cfg = {
+        "node": {"name": "component"},
+        "ports": [{"device": "net_pcap0", "ipv4": ["10.0.0.2/24"], "mbufs": 2047}],
+        "listeners": [{"proto": "udp", "port": p[0], "format": "syslog"} for p in listeners],
+        "worker": {"idle_sleep_us": 20},
+        "batch": {"max_delay_ms": 20, "pool_size": 16, "max_bytes": 65536},
+        "rules": {"files": [os.path.join(ROOT, "rules", "packs", "demo.yaml")]},
+    }
+    cfg.update(over)
+    return cfg
+
+
+def pcap_vdev(tmp, frames, name="net_pcap0", infinite=False):
+    rx = os.path.join(tmp, name + "-rx.pcap")
+    tx = os.path.join(tmp, name + "-tx.pcap")
+    pkt.write_pcap(rx, frames)
+    v = "%s,rx_pcap=%s,tx_pcap=%s" % (name, rx, tx)
+    return v + (",infinite_rx=1" if infinite else ""), tx
+
+
+def syslog3164(i, text="worker started"):
+    return ("<134>Nov 24 10:00:%02d web-%d nginx[%d]: request %d %s" %
+            (i % 60, i % 3, 100 + i, i, text)).encode()
+
+
+def syslog5424(i):
+    return ('<11>1 2026-11-24T10:00:00.%03dZ db-1 postgres %d ID%d '
+            '[trace@32473 trace_id="abc%d"] ERROR: connection refused' % (i, i, i, i)).encode()
+
+
+def ledger_traffic():
+    """Returns (frames, expected) with every outcome the decode knows."""
+    f, e = [], {}
+    for i in range(20):
+        f.append(pkt.udp_frame(syslog3164(i)))
+    for i in range(5):
+        f.append(pkt.udp_frame(syslog5424(i)))
+    f.append(pkt.udp_frame(b"<13>one\n<13>two\n<13>three\n"))
+    f.append(pkt.udp_frame(b"<13>x\n\n<13>y"))                  # one empty line
+    f.append(pkt.udp_frame(b"<13>second listener", dport=1514))
+    f.append(pkt.udp_frame(b"plain line without a syslog header"))
+    f.append(pkt.udp_frame(b"<13>zero checksum", zero_csum=True))
+    short = pkt.udp_frame(b"<13>hi")
+    f.append(short + b"\0" * (60 - len(short)))                 # Ethernet padding
+    f.append(pkt.udp_frame(b"<13>to our mac", dst_mac=OUR_MAC))
+    f.append(pkt.eth(pkt.BROADCAST, pkt.PEER_MAC, 0x0800,
+                     pkt.ipv4("10.0.0.1", "10.0.0.2", 17,
+                              pkt.udp("10.0.0.1", "10.0.0.2", 1, 514, b"<13>vlan")),
+                     vlans=((0x8100, 42),)))
+    e.update(delivered=33, records=37, empty=1, unparsed=1)
+    drops = {
+        "udp_checksum": [pkt.udp_frame(b"<13>bad", bad_csum=True)] * 2,
+        "no_listener": [pkt.udp_frame(b"<13>nobody", dport=999)] * 3,
+        "ipv4_not_ours": [pkt.udp_frame(b"<13>elsewhere", dst="10.0.0.9")] * 2,
+        "dst_mac": [pkt.udp_frame(b"<13>not for us", dst_mac=OTHER_MAC)] * 2,
+        "ipv4_fragment": [pkt.udp_frame(b"<13>frag", frag=0x2000)],
+        "tcp_no_endpoint": [pkt.eth(pkt.BROADCAST, pkt.PEER_MAC, 0x0800,
+                                    pkt.ipv4("10.0.0.1", "10.0.0.2", 6, b"\0" * 20))],
+        "ipv6": [pkt.eth(pkt.BROADCAST, pkt.PEER_MAC, 0x86DD, b"\x60" + b"\0" * 39)],
+        "eth_runt": [b"\xff" * 10],
+        "udp_empty": [pkt.udp_frame(b"")],
+        "udp_truncated": [pkt.udp_frame(b"<13>liar", length=200)],
+        "arp_ignored": [pkt.arp_request("10.0.0.77")],
+        "icmp_malformed": [pkt.icmp_echo("10.0.0.2", bad_csum=True)],
+    }
+    # An IPv4 header checksum broken after the fact.
+    bad_ip = bytearray(pkt.udp_frame(b"<13>bad ip"))
+    bad_ip[14 + 10] ^= 0xFF
+    drops["ipv4_checksum"] = [bytes(bad_ip)]
+    for frames in drops.values():
+        f.extend(frames)
+    f.append(pkt.arp_request("10.0.0.2"))
+    f.append(pkt.icmp_echo("10.0.0.2", seq=1))
+    f.append(pkt.icmp_echo("10.0.0.2", seq=2))
+    e["answered"] = 3
+    e["drops"] = {k: len(v) for k, v in drops.items()}
+    e["packets"] = len(f)
+    return f, e
+
+
+@test
+def test_ledger_exact():
+    """A known mix of packets: every counter exact, ledger balanced, Kafka
+    holds exactly the records, replies are on the wire."""
+    tmp = tmpdir("sl-ledger-")
+    frames, e = ledger_traffic()
+    vdev, tx = pcap_vdev(tmp, frames)
+    with Sluice(ARGS.sluice, base_cfg(listeners=((514,), (1514,))), [vdev], workdir=tmp,
+                name="ledger") as s:
+        st = wait_for(lambda: (lambda d: d if d["ledger"]["records"]["exported"] >= 36 else None)(s.stats()),
+                      30, "36 records exported")
+        recs = cat(ARGS.sluice_cat, s.bootstrap(), "sluice.logs")
+        rc, fin = s.stop()
+    assert rc == 0, "exit code %d\n%s" % (rc, s.output())
+    w = fin["workers"][0]
+    assert w["packets"]["received"] == e["packets"], w["packets"]
+    assert w["packets"]["delivered"] == e["delivered"], w["packets"]
+    assert w["packets"]["answered"] == e["answered"], w["packets"]
+    assert w["packets"]["dropped"] == e["drops"], (w["packets"]["dropped"], e["drops"])
+    assert w["records"]["received"] == e["records"], w["records"]
+    assert w["records"]["dropped"] == {"record_empty": 1}, w["records"]
+    assert w["records"]["unparsed"] == 1, w["records"]
+    led = fin["ledger"]
+    assert led["balanced"] is True and fin["final"] is True, led
+    assert led["packets"]["received"] == e["packets"]
+    assert led["records"]["exported"] == 36 and led["records"]["in_flight"] == 0, led
+    assert len(recs) == 36, len(recs)
+    bodies = [r["body"] for r in recs]
+    for want in ("one", "two", "three", "x", "y", "second listener", "zero checksum", "hi",
+                 "to our mac", "vlan", "plain line without a syslog header"):
+        assert want in bodies, (want, bodies)
+    r5424 = [r for r in recs if r.get("service.name") == "postgres"]
+    assert len(r5424) == 5 and r5424[0]["severity_text"] == "err", r5424[:1]
+    assert r5424[0]["time_unix_nano"] == 1795514400000000000, r5424[0]
+    assert "connection-refused" in r5424[0]["attributes"]["sluice.rules"], r5424[0]
+    plain = [r for r in recs if r["body"].startswith("plain line")][0]
+    assert plain["attributes"]["sluice.parse_error"] is True, plain
+    # Replies: the gratuitous ARP at start, one ARP reply, two echo replies.
+    out = pkt.read_pcap(tx)
+    arp_replies = [x for x in out if x[12:14] == b"\x08\x06" and x[20:22] == b"\x00\x02"]
+    garps = [x for x in out if x[12:14] == b"\x08\x06" and x[20:22] == b"\x00\x01"]
+    echo = [x for x in out if x[12:14] == b"\x08\x00" and x[23] == 1 and x[34] == 0]
+    assert len(arp_replies) == 1 and len(garps) == 1 and len(echo) == 2, [x.hex() for x in out]
+    assert arp_replies[0][22:28] == OUR_MAC and arp_replies[0][32:38] == pkt.PEER_MAC
+    assert pkt.csum(echo[0][14:34]) == 0 and pkt.csum(echo[0][34:]) == 0
+
+
+@test
+def test_two_workers():
+    """Two workers, one queue each: per-worker counts, one balanced ledger."""
+    tmp = tmpdir("sl-two-")
+    rx = []
+    for q, n in ((0, 40), (1, 25)):
+        path = os.path.join(tmp, "q%d.pcap" % q)
+        pkt.write_pcap(path, [pkt.udp_frame(syslog3164(i, "q%d" % q)) for i in range(n)])
+        rx.append(path)
+    vdev = "net_pcap0,rx_pcap=%s,rx_pcap=%s,tx_pcap=%s,tx_pcap=%s" % (
+        rx[0], rx[1], os.path.join(tmp, "t0.pcap"), os.path.join(tmp, "t1.pcap"))
+    # Three lcores on a two-core machine: lcore 2 shares CPU 1.
+    with Sluice(ARGS.sluice, base_cfg(), [vdev], lcores="0@0,1@1,2@1", workdir=tmp,
+                name="two") as s:
+        wait_for(lambda: s.stats()["ledger"]["records"]["exported"] >= 65, 30, "65 exported")
+        recs = cat(ARGS.sluice_cat, s.bootstrap(), "sluice.logs")
+        rc, fin = s.stop()
+    assert rc == 0, s.output()
+    per = sorted(w["records"]["received"] for w in fin["workers"])
+    assert per == [25, 40], per
+    assert fin["ledger"]["balanced"] and fin["ledger"]["records"]["exported"] == 65
+    assert len(recs) == 65
+
+
+@test
+def test_sigterm_under_traffic():
+    """SIGTERM while packets stream in at full speed: exit 0, nothing in
+    flight, ledger balanced."""
+    tmp = tmpdir("sl-term-")
+    frames = [pkt.udp_frame(syslog3164(i, "load error %d" % i)) for i in range(64)]
+    vdev, _ = pcap_vdev(tmp, frames, infinite=True)
+    cfg = base_cfg(worker={"idle_sleep_us": 0})
+    with Sluice(ARGS.sluice, cfg, [vdev], workdir=tmp, name="term") as s:
+        wait_for(lambda: s.stats()["ledger"]["records"]["exported"] > 10000, 30,
+                 "records flowing")
+        rc, fin = s.stop()
+    assert rc == 0, s.output()
+    led = fin["ledger"]
+    assert fin["final"] and led["balanced"], led
+    assert led["records"]["in_flight"] == 0, led
+    assert led["records"]["exported"] > 10000, led
+
+
+@test
+def test_second_signal_exits_at_once():
+    """Kafka unreachable: the first SIGTERM waits in the flush, the second
+    ends the process at once."""
+    tmp = tmpdir("sl-sig2-")
+    vdev, _ = pcap_vdev(tmp, [pkt.udp_frame(syslog3164(i)) for i in range(5)])
+    cfg = base_cfg()
+    cfg["export"] = {"kafka": {"brokers": "127.0.0.1:9", "flush_timeout_ms": 120000}}
+    with Sluice(ARGS.sluice, cfg, [vdev], workdir=tmp, name="sig2") as s:
+        wait_for(lambda: s.stats()["export"]["pending_records"] == 5, 30, "5 records pending")
+        s.signal(signal.SIGTERM)
+        wait_for(lambda: "shutdown: stopping RX" in s.output(), 10, "shutdown to begin")
+        t0 = time.monotonic()
+        s.signal(signal.SIGTERM)
+        rc = s.proc.wait(10)
+        assert rc == 128 + signal.SIGTERM, rc
+        assert time.monotonic() - t0 < 5
+
+
+@test
+def test_check_lists_every_error():
+    """--check on a broken config lists each error with file:line, exits 1."""
+    tmp = tmpdir("sl-check-")
+    rules = os.path.join(tmp, "bad-rules.yaml")
+    with open(rules, "w") as f:
+        f.write("rules:\n  - id: ok\n    pattern: 'fine'\n"
+                "  - id: broken\n    pattern: '(?<=a+)b'\n")
+    cfg = os.path.join(tmp, "bad.yaml")
+    with open(cfg, "w") as f:
+        f.write("ports:\n"
+                "  - device: net_null0\n"
+                "    ipv4: [10.0.0.2/33]\n"
+                "listeners:\n"
+                "  - { proto: udp, port: 70000, format: syslog }\n"
+                "  - { proto: udp, port: 515, format: logs }\n"
+                "worker:\n"
+                "  bursts: 32\n"
+                "rules:\n"
+                "  files: [bad-rules.yaml]\n")
+    r = subprocess.run([ARGS.sluice, "--", "-c", cfg, "--check"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+    err = r.stderr
+    for want in (cfg + ":3:", cfg + ":5:", cfg + ":6:", cfg + ":8:", "bursts"):
+        assert want in err, (want, err)
+    # The rule file is only checked once the config itself is valid.
+    with open(cfg, "w") as f:
+        f.write("ports:\n  - device: net_null0\n    ipv4: [10.0.0.2/24]\n"
+                "stats:\n  file: %s/stats.json\n"
+                "rules:\n  files: [bad-rules.yaml]\n" % tmp)
+    r = subprocess.run([ARGS.sluice, "--", "-c", cfg, "--check"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 1 and rules + ":4:" in r.stderr and "broken" in r.stderr, r.stderr
+    r = subprocess.run([ARGS.sluice, "--", "-c", os.path.join(ROOT, "config", "demo.yaml"),
+                        "--check"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+
+
+@test
+def test_bad_kafka_property_stops_startup():
+    tmp = tmpdir("sl-prop-")
+    vdev, _ = pcap_vdev(tmp, [])
+    cfg = base_cfg()
+    cfg["export"] = {"kafka": {"properties": {"no.such.property": "1"}}}
+    s = Sluice(ARGS.sluice, cfg, [vdev], workdir=tmp, name="prop")
+    s.log = open(s.log_path, "w")
+    s.proc = subprocess.Popen(s.argv, stdout=s.log, stderr=subprocess.STDOUT)
+    try:
+        rc = s.proc.wait(60)
+    finally:
+        s.kill()
+    assert rc != 0 and "no.such.property" in s.output(), s.output()
+
+
+@test
+def test_no_worker_lcore_is_an_error():
+    tmp = tmpdir("sl-nowk-")
+    vdev, _ = pcap_vdev(tmp, [])
+    s = Sluice(ARGS.sluice, base_cfg(), [vdev], lcores="0", workdir=tmp, name="nowk")
+    r = subprocess.run(s.argv, capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "no worker lcore" in r.stderr, r.stderr
+
+
+@test
+def test_unknown_device_is_an_error():
+    tmp = tmpdir("sl-nodev-")
+    cfg = base_cfg()
+    cfg["ports"][0]["device"] = "net_pcap7"
+    vdev, _ = pcap_vdev(tmp, [])
+    s = Sluice(ARGS.sluice, cfg, [vdev], workdir=tmp, name="nodev")
+    r = subprocess.run(s.argv, capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "net_pcap7" in r.stderr and "no such EAL port" in r.stderr, r.stderr
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sluice", required=True)
+    ap.add_argument("--sluice-cat", required=True)
+    ap.add_argument("-k", default="", help="run tests whose name contains this")
+    ARGS = ap.parse_args()
+    passed = failed = 0
+    for t in TESTS:
+        if ARGS.k not in t.__name__:
+            continue
+        t0 = time.monotonic()
+        try:
+            t()
+            passed += 1
+            print("PASS %s (%.1fs)" % (t.__name__, time.monotonic() - t0), flush=True)
+        except Exception:
+            failed += 1
+            print("FAIL %s (%.1fs)" % (t.__name__, time.monotonic() - t0), flush=True)
+            traceback.print_exc()
+            for d in TMPDIRS:
+                log = os.path.join(d, "sluice.log")
+                if os.path.exists(log):
+                    print("--- %s" % log)
+                    print(open(log).read()[-4000:])
+        finally:
+            for d in glob.glob("/var/run/dpdk/sl-*-%d" % os.getpid()):
+                shutil.rmtree(d, ignore_errors=True)
+            while TMPDIRS:
+                shutil.rmtree(TMPDIRS.pop(), ignore_errors=True)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
