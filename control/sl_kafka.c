@@ -13,6 +13,8 @@
  * atomics.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -306,9 +308,31 @@ static rd_kafka_conf_t *producer_conf(struct sl_kafka *k,
 	return conf;
 }
 
+static struct sl_kafka *create(const struct sl_config *cfg, sl_kafka_done_fn done,
+			       void *opaque, char *err, size_t errlen);
+
+/* librdkafka's threads (and the mock cluster's) inherit the signal mask of
+ * the thread that creates them, so they are created with every signal
+ * blocked: signals then go to threads that expect them. Not optional:
+ * net_tap raises SIGIO on every received packet, and librdkafka 2.0.2's
+ * mock cluster treats a poll() interrupted by a signal as fatal and closes
+ * its brokers. */
 struct sl_kafka *sl_kafka_create(const struct sl_config *cfg,
 				 sl_kafka_done_fn done, void *opaque,
 				 char *err, size_t errlen)
+{
+	sigset_t all, old;
+	struct sl_kafka *k;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	k = create(cfg, done, opaque, err, errlen);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return k;
+}
+
+static struct sl_kafka *create(const struct sl_config *cfg, sl_kafka_done_fn done,
+			       void *opaque, char *err, size_t errlen)
 {
 	struct sl_kafka *k = calloc(1, sizeof(*k));
 	rd_kafka_conf_t *conf;
