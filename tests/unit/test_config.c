@@ -111,10 +111,11 @@ static void test_defaults(void **state)
 	assert_int_equal(c->worker.burst, 32);
 	assert_int_equal(c->worker.ring_size, 1024);
 	assert_int_equal(c->worker.max_record_bytes, 8192);
+	assert_int_equal(c->worker.idle_sleep_us, 0);
 	assert_int_equal(c->batch.max_bytes, 262144);
 	assert_int_equal(c->batch.max_delay_ms, 100);
 	assert_int_equal(c->batch.zstd_level, 1);
-	assert_int_equal(c->batch.pool_size, 256);
+	assert_int_equal(c->batch.pool_size, 64);
 	assert_string_equal(c->kafka.brokers, "");
 	assert_int_equal(c->kafka.embedded_brokers, 1);
 	for (int k = 0; k < SL_KIND_COUNT; k++) {
