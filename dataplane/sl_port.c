@@ -142,6 +142,14 @@ int sl_port_setup(const struct sl_config *cfg, unsigned idx, unsigned n_queues,
 				   (uint16_t)n_queues, &conf);
 	if (rc < 0)
 		goto fail_msg;
+	/* Every queue's descriptors and every lcore's mempool cache can hold
+	 * mbufs at once; a pool smaller than that runs dry under load
+	 * (rx_nombuf) long before the traffic is heavy. */
+	unsigned need = n_queues * (pc->rx_desc + pc->tx_desc) + rte_lcore_count() * MBUF_CACHE;
+
+	if (pc->mbufs < need)
+		SL_LOG(WARNING, PORT, "%s: ports[%u].mbufs %u is below %u (queues x descriptors "
+		       "+ caches); expect rx_nombuf under load", p->name, idx, pc->mbufs, need);
 	rc = setup_queues(p, pc, &info, err, errlen);
 	if (rc < 0)
 		goto fail;

@@ -39,9 +39,11 @@ const char *const *sl_rules_ids(const struct sl_rules *r);
  * failure. Free with hs_free_scratch(). */
 hs_scratch_t *sl_rules_scratch(const struct sl_rules *r);
 
-/* Scans text; writes the indices of matching rules (each once, in rule
- * order of first match) to hits. Returns how many, at most max; -EIO if
- * Hyperscan fails (the caller counts it and goes on). */
+/* Scans text; writes the indices of matching rules (each once, in the
+ * order in which their first matches end) to hits. Returns how many, at
+ * most max; -EIO if Hyperscan fails, or if the set has a utf8 rule and the
+ * text is not valid UTF-8 (Hyperscan's results are undefined then). The
+ * caller counts -EIO as a failed scan and keeps the record unmatched. */
 int sl_rules_match(const struct sl_rules *r, hs_scratch_t *s, const char *text,
 		   uint32_t n, uint16_t *hits, unsigned max);
 

@@ -83,6 +83,10 @@ uint32_t sl_syslog_rfc3339(const char *p, uint32_t n, int64_t *ns)
 	int64_t secs = sl_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
 
 	secs -= sign * (int64_t)(oh * 3600 + om * 60);
+	/* int64 ns spans 1677..2262; a year such as 9999 is well formed but
+	 * would overflow, so it is refused like any other bad timestamp. */
+	if (secs < INT64_MIN / NS_PER_S + 1 || secs > INT64_MAX / NS_PER_S - 1)
+		return 0;
 	*ns = secs * NS_PER_S + frac;
 	return i;
 }

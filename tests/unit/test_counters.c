@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "sl_test.h"
+
 #include "sl_counters.h"
 
 #define CONCURRENT_READS 1000000u
@@ -33,18 +35,6 @@ static const struct name_list lists[] = {
 	{ sl_rec_drop_name, sl_rec_drop_desc, SL_REC_DROP_COUNT },
 	{ sl_export_drop_name, sl_export_drop_desc, SL_EXPORT_DROP_COUNT },
 };
-
-/* Deterministic, so a failing run can be replayed. */
-static uint64_t xorshift64(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
-}
 
 /* --- names ------------------------------------------------------------ */
 
@@ -255,8 +245,10 @@ static void test_read_while_publishing(void **state)
 		    s.records_handed != s.rx_bytes) {
 			__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
 			pthread_join(t, NULL);
-			fail_msg("torn snapshot at read %u: rx %" PRIu64 " terminal %" PRIu64,
-				 i, s.rx_packets, sl_counters_pkt_terminal(&s));
+			fail_msg("torn snapshot at read %u: rx %" PRIu64 " terminal %" PRIu64
+				 " polls %" PRIu64 " busy %" PRIu64 " records_in %" PRIu64,
+				 i, s.rx_packets, sl_counters_pkt_terminal(&s), s.polls,
+				 s.busy_polls, s.records_in);
 		}
 		/* Monotonic between snapshots. */
 		assert_true(s.rx_packets >= prev.rx_packets);

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "sl_test.h"
+
 #include <rte_arp.h>
 #include <rte_eal.h>
 #include <rte_icmp.h>
@@ -33,10 +35,12 @@
 #define STRESS_FRAMES 100000u
 #define STRESS_SEED 0x9e3779b97f4a7c15ull
 
-#define OUR_IP RTE_IPV4(10, 0, 0, 2)
-#define OUR_IP2 RTE_IPV4(192, 168, 1, 1)
-#define PEER_IP RTE_IPV4(10, 0, 0, 9)
-#define OTHER_IP RTE_IPV4(10, 0, 0, 3)
+/* Host-order IPv4; DPDK's RTE_IPV4 shifts an int, undefined for a >= 128. */
+#define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+#define OUR_IP IP4(10, 0, 0, 2)
+#define OUR_IP2 IP4(192, 168, 1, 1)
+#define PEER_IP IP4(10, 0, 0, 9)
+#define OTHER_IP IP4(10, 0, 0, 3)
 #define PEER_PORT 40000
 #define MSG "<34>1 2003-10-11T22:14:15.003Z host app - - - hello"
 
@@ -112,17 +116,6 @@ static uint16_t fold(uint32_t s)
 	while (s >> 16)
 		s = (s & 0xffff) + (s >> 16);
 	return (uint16_t)s;
-}
-
-static uint64_t xorshift64(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
 }
 
 /* --- frame builders --------------------------------------------------- */
@@ -380,7 +373,11 @@ static int group_teardown(void **state)
 	rte_mempool_free(pool);
 	free(ctx);
 	free(cfg);
+	char rundir[PATH_MAX];
+
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	sl_test_rmtree(rundir);
 	return 0;
 }
 
@@ -633,7 +630,7 @@ static void test_ipv4_header(void **state)
 	o.dst_ip = OTHER_IP;
 	build_udp(&f, &o);
 	expect_drop(&f, 0, IPV4_NOT_OURS);
-	o.dst_ip = RTE_IPV4(10, 0, 0, 255);   /* subnet broadcast: not ours */
+	o.dst_ip = IP4(10, 0, 0, 255);   /* subnet broadcast: not ours */
 	build_udp(&f, &o);
 	expect_drop(&f, 0, IPV4_NOT_OURS);
 }

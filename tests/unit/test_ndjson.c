@@ -20,27 +20,20 @@
 
 #include <cmocka.h>
 
+#include "sl_test.h"
+
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 
 #include "sl_ndjson.h"
 #include "sl_syslog.h"
 
+/* Host-order IPv4; DPDK's RTE_IPV4 shifts an int, undefined for a >= 128. */
+#define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 #define FUZZ_ROUNDS 20000u
 #define FUZZ_SEED 0x13198a2e03707344ull
 #define FUZZ_MAX_LEN 96
 #define CANARY 0xa5
-
-static uint64_t xorshift64(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
-}
 
 /* Encodes n bytes of s with sl_json_str and compares with want. */
 static void expect_json_at(const char *s, uint32_t n, const char *want, int line)
@@ -222,7 +215,7 @@ static void make_record(struct sl_log_record *r, const struct sl_syslog *s)
 	memset(r, 0, sizeof(*r));
 	r->observed_ns = 1700000000123456789LL;
 	r->sys = s;
-	r->src_ip = rte_cpu_to_be_32(RTE_IPV4(10, 0, 0, 9));
+	r->src_ip = rte_cpu_to_be_32(IP4(10, 0, 0, 9));
 	r->src_port = 40000;
 }
 
@@ -263,7 +256,7 @@ static void test_log_exact(void **state)
 
 	assert_int_equal(sl_syslog_parse(ex3, sizeof(ex3) - 1, 0, &s), 0);
 	make_record(&r, &s);
-	r.src_ip = rte_cpu_to_be_32(RTE_IPV4(255, 254, 1, 0));
+	r.src_ip = rte_cpu_to_be_32(IP4(255, 254, 1, 0));
 	r.src_port = 65535;
 	EXPECT_LINE(&r, "{\"time_unix_nano\":1065910455003000000,"
 		    "\"observed_time_unix_nano\":1700000000123456789,"

@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "sl_test.h"
+
 #include "sl_config.h"
 #include "sl_rules.h"
 
@@ -238,6 +240,40 @@ static void test_load_two_files(void **state)
 	hs_free_scratch(s);
 }
 
+/* Hyperscan leaves UTF-8 mode undefined on invalid UTF-8: such text is
+ * refused, not scanned; a set without utf8 rules scans any bytes. */
+static void test_utf8_rules(void **state)
+{
+	static const char *const bad[] = { "caf\xc3", "\xc0\x80", "\xed\xa0\x80",
+					   "\xf4\x90\x80\x80", "\xff", "x\xe2\x82" };
+	struct fx *f = *state;
+	uint16_t hits[SL_RULES_MAX_MATCH];
+	hs_scratch_t *s;
+
+	add_file(f, "rules:\n  - id: cafe\n    pattern: 'caf.'\n    flags: [utf8]\n");
+	f->rules = sl_rules_load(&f->cfg, &f->errs);
+	assert_non_null(f->rules);
+	s = sl_rules_scratch(f->rules);
+	assert_non_null(s);
+	assert_int_equal(match(f->rules, s, "un caf\xc3\xa9", hits), 1);
+	assert_int_equal(match(f->rules, s, "\xf0\x9f\x98\x80 cafe", hits), 1);
+	assert_int_equal(match(f->rules, s, "tea", hits), 0);
+	for (unsigned i = 0; i < RTE_DIM(bad); i++)
+		assert_int_equal(match(f->rules, s, bad[i], hits), -EIO);
+	hs_free_scratch(s);
+	sl_rules_destroy(f->rules);
+	f->rules = NULL;
+
+	f->cfg.rules.n_files = 0;
+	add_file(f, three_rules);
+	f->rules = sl_rules_load(&f->cfg, &f->errs);
+	assert_non_null(f->rules);
+	s = sl_rules_scratch(f->rules);
+	assert_non_null(s);
+	assert_int_equal(match(f->rules, s, "\xff 1999 \xc0", hits), 1);
+	hs_free_scratch(s);
+}
+
 /* A path relative to the config file's directory. */
 static void test_relative_path(void **state)
 {
@@ -442,17 +478,6 @@ static void *scan_thread(void *arg)
 	return NULL;
 }
 
-static uint64_t xorshift64(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
-}
-
 static void test_scratch_two_threads(void **state)
 {
 	static const char *const words[] = { "No space left on device", "FAILED PASSWORD",
@@ -577,6 +602,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_null_and_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_and_match, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_two_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_utf8_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relative_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_hs_lookbehind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_hs_backreference, setup, teardown),

@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "sl_test.h"
+
 #include "sl_syslog.h"
 
 #define NS 1000000000LL
@@ -40,17 +42,6 @@ static const char ex4[] = "<165>1 2003-10-11T22:14:15.003Z mymachine.example.com
 			  "[examplePriority@32473 class=\"high\"]";
 /* RFC 3164 section 5.4. */
 static const char bsd1[] = "<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8";
-
-static uint64_t xorshift64(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
-}
 
 #define assert_str(field, want) assert_str_at(&(field), (want), __LINE__)
 static void assert_str_at(const struct sl_str *s, const char *want, int line)
@@ -163,6 +154,15 @@ static void test_rfc3339(void **state)
 	TS_OK("1970-01-01T00:00:00Z", 0);
 	TS_OK("1969-12-31T23:59:59.5Z", -NS / 2);
 	TS_OK("2016-12-31T23:59:60Z", 1483228800LL * NS);   /* leap second */
+	/* The ends of int64 nanoseconds; a year past them is refused rather
+	 * than overflowing. */
+	TS_OK("2262-04-11T23:47:15.999999999Z", 9223372035999999999LL);
+	TS_BAD("2262-04-11T23:47:16Z");
+	TS_BAD("9999-12-31T23:59:59Z");
+	TS_BAD("2262-04-11T22:47:16-01:00");
+	TS_OK("1677-09-21T00:12:45Z", -9223372035LL * NS);
+	TS_BAD("1677-09-21T00:12:44Z");
+	TS_BAD("0000-01-01T00:00:00Z");
 	/* Trailing bytes are the caller's. */
 	expect_ts("2003-10-11T22:14:15Z rest", 20, 1065910455LL * NS, __LINE__);
 
@@ -336,6 +336,7 @@ static void test_5424_fallback(void **state)
 	static const char *bad[] = {
 		"<34>1 2003-13-11T22:14:15Z host app - - - msg",     /* month 13 */
 		"<34>1 2003-10-11T22:14:15 host app - - - msg",      /* no offset */
+		"<34>1 9999-10-11T22:14:15Z host app - - - msg",     /* past 2262 */
 		"<34>1 2003-10-11T22:14:15Z host app - - [x@1 a=\"b\" msg", /* SD open */
 		"<34>1 2003-10-11T22:14:15Z host app - - [x@1 a=\"b]",
 		"<34>1 2003-10-11T22:14:15Z host",                   /* fields missing */
