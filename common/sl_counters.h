@@ -35,19 +35,21 @@
 	X(IPV4_TRUNC, "ipv4_truncated", "IPv4 header or total length runs past the frame") \
 	X(IPV4_BAD_HDR, "ipv4_bad_header", "IPv4 version or header length invalid") \
 	X(IPV4_CSUM, "ipv4_checksum", "IPv4 header checksum wrong")               \
-	X(IPV4_FRAG, "ipv4_fragment", "IPv4 fragment: reassembly is not enabled in this build") \
 	X(IPV4_NOT_OURS, "ipv4_not_ours", "IPv4 destination is not one of the port's addresses") \
-	X(IPV6, "ipv6", "IPv6 packet: IPv6 is not enabled in this build")         \
-	X(L4_PROTO, "l4_proto", "IP protocol other than UDP, TCP or ICMP")        \
-	X(ICMP_MALFORMED, "icmp_malformed", "ICMP message truncated or checksum wrong") \
-	X(ICMP_IGNORED, "icmp_ignored", "ICMP message other than echo request")   \
+	X(IPV6_TRUNC, "ipv6_truncated", "IPv6 header, payload length or extension header runs past the frame") \
+	X(IPV6_BAD_HDR, "ipv6_bad_header", "IPv6 version field is not 6")         \
+	X(IPV6_NOT_OURS, "ipv6_not_ours", "IPv6 destination is not ours (nor our solicited-node or all-nodes group)") \
+	X(IPV6_EXT, "ipv6_ext_header", "IPv6 extension header not handled (ESP, AH, mobility, no-next-header) or out of order") \
+	X(FRAG_DROPPED, "frag_dropped", "Fragment discarded by reassembly: timed out, overlapping, too many fragments or table full") \
+	X(L4_PROTO, "l4_proto", "IP protocol other than UDP, TCP, ICMP or ICMPv6") \
+	X(ICMP_MALFORMED, "icmp_malformed", "ICMP/ICMPv6 message truncated or checksum wrong") \
+	X(ICMP_IGNORED, "icmp_ignored", "ICMP/ICMPv6 message other than echo request or neighbour solicitation for us") \
 	X(UDP_TRUNC, "udp_truncated", "UDP header or length field runs past the IP payload") \
-	X(UDP_CSUM, "udp_checksum", "UDP checksum wrong")                         \
+	X(UDP_CSUM, "udp_checksum", "UDP checksum wrong (or zero over IPv6)")     \
 	X(UDP_EMPTY, "udp_empty", "UDP datagram with no payload")                 \
-	X(NO_LISTENER, "no_listener", "Datagram or segment to a port with no listener") \
+	X(NO_LISTENER, "no_listener", "Datagram or segment to a port with no listener (counted per port in no_listener_ports)") \
 	X(TCP_NO_ENDPOINT, "tcp_no_endpoint", "TCP segment: the TCP endpoint is not enabled in this build") \
-	X(TX_FULL, "tx_full", "A reply (ARP, ICMP) could not be queued for transmit") \
-	X(SHUTDOWN, "shutdown", "Received after shutdown began")
+	X(TX_FULL, "tx_full", "A reply (ARP, ICMP, neighbour advertisement) could not be queued for transmit")
 
 #define SL_REC_DROPS(X)                                                          \
 	X(EMPTY, "record_empty", "Empty line inside a datagram (LF LF)")          \
@@ -115,6 +117,8 @@ struct sl_worker_counters {
 	uint64_t pkt_delivered;
 	uint64_t pkt_answered;
 	uint64_t pkt_drop[SL_PKT_DROP_COUNT];
+	uint64_t frags_held;          /* gauge: fragments waiting in reassembly */
+	uint64_t datagrams_reassembled;
 	uint64_t tx_packets;
 	/* records */
 	uint64_t records_in;          /* framed out of delivered payloads */
@@ -149,7 +153,8 @@ void sl_counters_publish(struct sl_counters_pub *pub,
 void sl_counters_read(const struct sl_counters_pub *pub,
 		      struct sl_worker_counters *out);
 
-/* Sum of a worker's packet outcomes; equals rx_packets in any snapshot. */
+/* Sum of a worker's packet outcomes plus the fragments held in
+ * reassembly; equals rx_packets in any snapshot. */
 uint64_t sl_counters_pkt_terminal(const struct sl_worker_counters *c);
 uint64_t sl_counters_rec_dropped(const struct sl_worker_counters *c);
 

@@ -136,6 +136,7 @@ static const char *expected_of(const struct sl_config_key *k)
 	case SL_CT_BOOL: return "true or false";
 	case SL_CT_STRING_MAP: return "a mapping";
 	case SL_CT_CIDR4_LIST:
+	case SL_CT_CIDR6_LIST:
 	case SL_CT_STRING_LIST:
 	case SL_CT_OBJ_LIST: return "a sequence";
 	default: return "a string";
@@ -429,6 +430,7 @@ static void set_key(struct loader *ld, const struct sl_config_key *k,
 		set_obj_list(ld, k, vn, dpath, base);
 		break;
 	case SL_CT_CIDR4_LIST:
+	case SL_CT_CIDR6_LIST:
 	case SL_CT_STRING_LIST:
 		set_scalar_list(ld, k, vn, dpath, base);
 		break;

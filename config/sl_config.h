@@ -40,10 +40,17 @@ struct sl_cidr4 {
 	uint8_t prefix;    /* 0..32 */
 };
 
+struct sl_cidr6 {
+	uint8_t addr[16];  /* network byte order */
+	uint8_t prefix;    /* 0..128 */
+};
+
 struct sl_port_conf {
 	char device[128];                 /* EAL port name or PCI address */
 	struct sl_cidr4 ipv4[SL_MAX_ADDRS];
 	unsigned n_ipv4;
+	struct sl_cidr6 ipv6[SL_MAX_ADDRS]; /* global/ULA; link-local is derived from the MAC */
+	unsigned n_ipv6;
 	unsigned mtu;                     /* 68..9600, default 1500 */
 	unsigned mbufs;                   /* mempool size, default 8191 */
 	unsigned rx_desc;                 /* default 1024 */
@@ -79,6 +86,11 @@ struct sl_config {
 		unsigned max_record_bytes;    /* 64..65535, default 8192 */
 		unsigned idle_sleep_us;       /* 0..10000, default 0 (pure polling) */
 	} worker;
+
+	struct {
+		unsigned max_flows;           /* datagrams in reassembly per worker, 16..1048576, default 4096 */
+		unsigned timeout_ms;          /* 10..60000, default 2000 */
+	} reassembly;
 
 	struct {
 		unsigned max_bytes;           /* raw NDJSON per batch, 4096..16777216, default 262144 */

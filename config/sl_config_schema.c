@@ -59,6 +59,11 @@ const struct sl_config_key sl_config_schema[] = {
 	  .count_off = offsetof(P, n_ipv4), .max_items = SL_MAX_ADDRS,
 	  .min = 1, .max = SL_MAX_ADDRS, .required = true,
 	  .desc = "The port's IPv4 addresses with prefix length (`a.b.c.d/len`); sluice answers ARP and ping for them" },
+	{ .path = "ports[].ipv6", .type = SL_CT_CIDR6_LIST,
+	  .off = offsetof(P, ipv6), .size = sizeof(struct sl_cidr6),
+	  .count_off = offsetof(P, n_ipv6), .max_items = SL_MAX_ADDRS,
+	  .min = 0, .max = SL_MAX_ADDRS,
+	  .desc = "The port's IPv6 addresses with prefix length (`fd00::2/64`); sluice answers neighbour solicitation and ping for them and for the link-local address derived from the MAC" },
 	{ .path = "ports[].mtu", FIELD(P, mtu), UINT(68, 9600, "1500"),
 	  .desc = "IP MTU of the port" },
 	{ .path = "ports[].mbufs", FIELD(P, mbufs), UINT(1023, 1048575, "8191"),
@@ -94,6 +99,13 @@ const struct sl_config_key sl_config_schema[] = {
 	{ .path = "worker.idle_sleep_us", FIELD(C, worker.idle_sleep_us),
 	  UINT(0, 10000, "0"),
 	  .desc = "0: workers poll without pause (production). N: an idle poll sleeps N us, for lab machines with fewer cores than lcores" },
+
+	{ .path = "reassembly.max_flows", FIELD(C, reassembly.max_flows),
+	  UINT(16, 1048576, "4096"),
+	  .desc = "IPv4/IPv6 datagrams being reassembled at once, per worker; fragments beyond it are dropped as `frag_dropped`" },
+	{ .path = "reassembly.timeout_ms", FIELD(C, reassembly.timeout_ms),
+	  UINT(10, 60000, "2000"),
+	  .desc = "A datagram whose fragments have not all arrived by then is dropped (its fragments count as `frag_dropped`)" },
 
 	{ .path = "batch.max_bytes", FIELD(C, batch.max_bytes),
 	  UINT(4096, 16777216, "262144"),
@@ -313,6 +325,29 @@ bad:
 	return -1;
 }
 
+static int set_cidr6(struct sl_cidr6 *dst, const char *text, char *err,
+		     size_t errlen)
+{
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash = strchr(text, '/');
+	long long prefix;
+
+	if (slash == NULL || (size_t)(slash - text) >= sizeof(addr))
+		goto bad;
+	memcpy(addr, text, (size_t)(slash - text));
+	addr[slash - text] = '\0';
+	if (inet_pton(AF_INET6, addr, dst->addr) != 1 ||
+	    parse_decimal(slash + 1, &prefix) != 0 || slash[1] == '-' ||
+	    prefix > 128)
+		goto bad;
+	dst->prefix = (uint8_t)prefix;
+	return 0;
+bad:
+	snprintf(err, errlen, "'%s' is not an IPv6 address with prefix length (fd00::2/64)",
+		 text);
+	return -1;
+}
+
 int sl_config_schema_set(const struct sl_config_key *k, void *base,
 			 unsigned idx, const char *text, char *err,
 			 size_t errlen)
@@ -338,6 +373,8 @@ int sl_config_schema_set(const struct sl_config_key *k, void *base,
 		return set_enum(k, dst, text, err, errlen);
 	case SL_CT_CIDR4_LIST:
 		return set_cidr4((struct sl_cidr4 *)dst + idx, text, err, errlen);
+	case SL_CT_CIDR6_LIST:
+		return set_cidr6((struct sl_cidr6 *)dst + idx, text, err, errlen);
 	case SL_CT_STRING_LIST:
 		return set_string(k, dst + (size_t)idx * k->size, k->size, text,
 				  err, errlen);
@@ -376,6 +413,7 @@ static const struct {
 	{ "ports", "DPDK ports sluice receives on, with the IPv4 addresses it answers for." },
 	{ "listeners", "What arrives where. A datagram or segment to a port with no listener is dropped as `no_listener`." },
 	{ "worker", "The per-lcore receive loop." },
+	{ "reassembly", "IPv4 and IPv6 fragments are reassembled per worker in bounded tables." },
 	{ "batch", "Records are appended as NDJSON to per-worker batches, compressed and handed to the control core." },
 	{ "export", "Kafka export and the on-disk spool." },
 	{ "stats", "The stats file: counters and the ledger, see the drop reasons below." },
@@ -391,6 +429,7 @@ static const char *type_name(const struct sl_config_key *k)
 	case SL_CT_BOOL: return "boolean";
 	case SL_CT_ENUM: return "enum";
 	case SL_CT_CIDR4_LIST: return "list of IPv4 CIDR";
+	case SL_CT_CIDR6_LIST: return "list of IPv6 CIDR";
 	case SL_CT_STRING_LIST: return "list of strings";
 	case SL_CT_STRING_MAP: return "map of string to scalar";
 	case SL_CT_OBJ_LIST: return "list of maps";
@@ -430,6 +469,7 @@ static void write_allowed(FILE *out, const struct sl_config_key *k)
 			fprintf(out, "%s`%s`", i ? ", " : "", k->names[i]);
 		break;
 	case SL_CT_CIDR4_LIST:
+	case SL_CT_CIDR6_LIST:
 	case SL_CT_STRING_LIST:
 	case SL_CT_OBJ_LIST:
 		fprintf(out, "%lld..%lld items", k->min, k->max);

@@ -22,6 +22,7 @@ enum sl_config_type {
 	SL_CT_BOOL,        /* bool */
 	SL_CT_ENUM,        /* int-sized enum; value = index into names */
 	SL_CT_CIDR4_LIST,  /* struct sl_cidr4[max_items]; min..max items */
+	SL_CT_CIDR6_LIST,  /* struct sl_cidr6[max_items]; min..max items */
 	SL_CT_STRING_LIST, /* char[max_items][size]; min..max items */
 	SL_CT_STRING_MAP,  /* struct sl_kv[max_items], in file order */
 	SL_CT_OBJ_LIST,    /* list of maps; elements of size bytes */

@@ -21,7 +21,7 @@
 #include "sl_log.h"
 
 struct ledger {
-	uint64_t pkt_received, pkt_delivered, pkt_answered, pkt_dropped;
+	uint64_t pkt_received, pkt_delivered, pkt_answered, pkt_dropped, pkt_held;
 	uint64_t rec_received, rec_dropped_worker, rec_held, rec_handed;
 	uint64_t rec_exported, rec_dropped_export, rec_pending;
 };
@@ -64,14 +64,17 @@ static void write_ports(FILE *f, const struct sl_app *app)
 static void write_worker(FILE *f, const struct sl_worker *w,
 			 const struct sl_worker_counters *c, struct ledger *l)
 {
-	uint64_t dropped = sl_counters_pkt_terminal(c) - c->pkt_delivered - c->pkt_answered;
+	uint64_t dropped = sl_counters_pkt_terminal(c) - c->pkt_delivered - c->pkt_answered -
+			   c->frags_held;
 	uint64_t rdropped = sl_counters_rec_dropped(c);
 
 	fprintf(f, "{\"worker\":%u,\"lcore\":%u,\"polls\":%" PRIu64 ",\"busy_polls\":%" PRIu64
 		",\"packets\":{\"received\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"delivered\":%" PRIu64
-		",\"answered\":%" PRIu64 ",\"tx\":%" PRIu64 ",",
+		",\"answered\":%" PRIu64 ",\"tx\":%" PRIu64 ",\"fragments_held\":%" PRIu64
+		",\"datagrams_reassembled\":%" PRIu64 ",",
 		w->idx, w->lcore, c->polls, c->busy_polls, c->rx_packets, c->rx_bytes,
-		c->pkt_delivered, c->pkt_answered, c->tx_packets);
+		c->pkt_delivered, c->pkt_answered, c->tx_packets, c->frags_held,
+		c->datagrams_reassembled);
 	json_drops(f, "dropped", c->pkt_drop, SL_PKT_DROP_COUNT, sl_pkt_drop_name);
 	fprintf(f, "},\"records\":{\"received\":%" PRIu64 ",\"logs\":%" PRIu64 ",\"parsed\":%" PRIu64
 		",\"unparsed\":%" PRIu64 ",\"truncated\":%" PRIu64 ",\"matched\":%" PRIu64
@@ -88,6 +91,7 @@ static void write_worker(FILE *f, const struct sl_worker *w,
 	l->pkt_delivered += c->pkt_delivered;
 	l->pkt_answered += c->pkt_answered;
 	l->pkt_dropped += dropped;
+	l->pkt_held += c->frags_held;
 	l->rec_received += c->records_in;
 	l->rec_dropped_worker += rdropped;
 	l->rec_held += c->records_held;
@@ -124,6 +128,37 @@ static void write_export(FILE *f, const struct sl_app *app,
 	l->rec_pending = ks->pending_records;
 }
 
+/* The ten busiest ports that had no listener, summed over workers: the
+ * quickest way to spot a sender pointed at the wrong port. */
+static void write_no_listener(FILE *f, const struct sl_app *app)
+{
+	enum { TOP = 10 };
+	uint32_t port[TOP];
+	uint64_t hits[TOP];
+	unsigned n = 0;
+
+	for (uint32_t p = 0; p < 65536; p++) {
+		uint64_t h = 0;
+
+		for (unsigned w = 0; w < app->n_workers; w++)
+			h += __atomic_load_n(&app->workers[w]->no_listener_udp[p], __ATOMIC_RELAXED);
+		if (h == 0 || (n == TOP && h <= hits[TOP - 1]))
+			continue;
+		unsigned i = n < TOP ? n++ : TOP - 1;
+
+		for (; i > 0 && hits[i - 1] < h; i--) {
+			hits[i] = hits[i - 1];
+			port[i] = port[i - 1];
+		}
+		hits[i] = h;
+		port[i] = p;
+	}
+	fputs("\"no_listener_ports\":{\"udp\":{", f);
+	for (unsigned i = 0; i < n; i++)
+		fprintf(f, "%s\"%u\":%" PRIu64, i ? "," : "", port[i], hits[i]);
+	fputs("}},", f);
+}
+
 static void write_rules(FILE *f, const struct sl_app *app)
 {
 	unsigned n = sl_rules_count(app->rules);
@@ -143,8 +178,8 @@ static void write_rules(FILE *f, const struct sl_app *app)
 static void write_ledger(FILE *f, const struct sl_app *app, const struct ledger *l,
 			 int final)
 {
-	uint64_t pkt_terms = l->pkt_delivered + l->pkt_answered + l->pkt_dropped;
-	int pkt_ok = l->pkt_received == pkt_terms;
+	uint64_t pkt_terms = l->pkt_delivered + l->pkt_answered + l->pkt_dropped + l->pkt_held;
+	int pkt_ok = l->pkt_received == pkt_terms && (!final || l->pkt_held == 0);
 	/* handed - dequeued: batches in the rings. Signed, so that a defect
 	 * that made it negative shows instead of wrapping. */
 	int64_t rings = (int64_t)l->rec_handed - (int64_t)app->dequeued_records;
@@ -153,12 +188,13 @@ static void write_ledger(FILE *f, const struct sl_app *app, const struct ledger 
 	int rec_ok = rings >= 0 && (int64_t)l->rec_received == (int64_t)terminal + in_flight &&
 		     (!final || in_flight == 0);
 
-	fprintf(f, "\"ledger\":{\"identity\":\"received = delivered + answered + dropped (packets); "
-		"received = dropped + exported + in_flight (records)\","
+	fprintf(f, "\"ledger\":{\"identity\":\"received = delivered + answered + dropped + in_flight "
+		"(packets); received = dropped + exported + in_flight (records)\","
 		"\"packets\":{\"received\":%" PRIu64 ",\"delivered\":%" PRIu64 ",\"answered\":%" PRIu64
-		",\"dropped\":%" PRIu64 ",\"in_flight\":0,\"balanced\":%s},",
-		l->pkt_received, l->pkt_delivered, l->pkt_answered, l->pkt_dropped,
-		pkt_ok ? "true" : "false");
+		",\"dropped\":%" PRIu64 ",\"in_flight\":%" PRIu64 ",\"in_flight_terms\":"
+		"{\"fragments_held\":%" PRIu64 "},\"balanced\":%s},",
+		l->pkt_received, l->pkt_delivered, l->pkt_answered, l->pkt_dropped, l->pkt_held,
+		l->pkt_held, pkt_ok ? "true" : "false");
 	fprintf(f, "\"records\":{\"received\":%" PRIu64 ",\"dropped_worker\":%" PRIu64
 		",\"exported\":%" PRIu64 ",\"dropped_export\":%" PRIu64 ",\"in_flight\":%" PRId64
 		",\"in_flight_terms\":{\"open_batches\":%" PRIu64 ",\"rings\":%" PRId64
@@ -198,6 +234,7 @@ static void write_doc(FILE *f, struct sl_app *app, int final)
 	}
 	fputs("],", f);
 	write_rules(f, app);
+	write_no_listener(f, app);
 	write_ledger(f, app, &l, final);
 	fputs("}\n", f);
 }

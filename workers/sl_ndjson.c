@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -168,7 +169,7 @@ static void encode_attributes(struct sl_wbuf *w, const struct sl_log_record *r)
 {
 	const struct sl_syslog *s = r->sys;
 	const uint8_t *ip = (const uint8_t *)&r->src_ip;
-	char peer[40];
+	char peer[64], a6[INET6_ADDRSTRLEN];
 	int first = 1;
 
 	LIT(w, ",\"attributes\":{");
@@ -183,8 +184,14 @@ static void encode_attributes(struct sl_wbuf *w, const struct sl_log_record *r)
 		sl_json_u64(w, (uint64_t)(s->pri >> 3));
 		first = 0;
 	}
-	int k = snprintf(peer, sizeof(peer), "%s\"net.peer.ip\":\"%u.%u.%u.%u\"",
-			 first ? "" : ",", ip[0], ip[1], ip[2], ip[3]);
+	int k;
+
+	if (r->src_ip6 != NULL && inet_ntop(AF_INET6, r->src_ip6, a6, sizeof(a6)) != NULL)
+		k = snprintf(peer, sizeof(peer), "%s\"net.peer.ip\":\"%s\"",
+			     first ? "" : ",", a6);
+	else
+		k = snprintf(peer, sizeof(peer), "%s\"net.peer.ip\":\"%u.%u.%u.%u\"",
+			     first ? "" : ",", ip[0], ip[1], ip[2], ip[3]);
 
 	sl_json_raw(w, peer, (uint32_t)k);
 	LIT(w, ",\"net.peer.port\":");

@@ -34,6 +34,7 @@ struct sl_log_record {
 	uint8_t parse_error;              /* header not recognised: body is raw */
 	uint8_t truncated;                /* cut to worker.max_record_bytes */
 	uint32_t src_ip;                  /* network byte order */
+	const uint8_t *src_ip6;           /* IPv6 source, or NULL for IPv4 */
 	uint16_t src_port;
 	const char *const *rule_ids;      /* ids of the rules that matched */
 	unsigned n_rules;

@@ -18,6 +18,8 @@
 #define MAX_BURST 512
 #define PREFETCH_AHEAD 3
 #define PUBLISH_PERIOD_US 1000
+/* The largest IP datagram plus Ethernet and two VLAN tags. */
+#define LINEAR_MAX (65535 + 14 + 8)
 
 struct sl_worker *sl_worker_create(uint16_t idx, unsigned lcore, int socket,
 				   const struct sl_config *cfg,
@@ -54,12 +56,18 @@ struct sl_worker *sl_worker_create(uint16_t idx, unsigned lcore, int socket,
 	w->rule_hits = rte_zmalloc_socket("sl_rule_hits",
 					  (sl_rules_count(rules) + 1) * sizeof(uint64_t),
 					  RTE_CACHE_LINE_SIZE, socket);
+	w->no_listener_udp = rte_zmalloc_socket("sl_noport", 65536 * sizeof(uint32_t),
+						RTE_CACHE_LINE_SIZE, socket);
+	w->linear = rte_malloc_socket("sl_linear", LINEAR_MAX, RTE_CACHE_LINE_SIZE, socket);
 	if (sl_rules_count(rules) > 0)
 		w->scratch = sl_rules_scratch(rules);
 	if (w->ring == NULL || w->batch_pool == NULL || w->zc == NULL ||
-	    w->rule_hits == NULL || (sl_rules_count(rules) > 0 && w->scratch == NULL)) {
+	    w->rule_hits == NULL || w->no_listener_udp == NULL || w->linear == NULL ||
+	    sl_reasm_init(&w->reasm, cfg->reassembly.max_flows, cfg->reassembly.timeout_ms,
+			  socket) != 0 ||
+	    (sl_rules_count(rules) > 0 && w->scratch == NULL)) {
 		snprintf(err, errlen, "worker %u: cannot allocate ring, batch pool "
-			 "(%u x %u bytes), zstd context or scratch: %s", idx,
+			 "(%u x %u bytes), zstd context, reassembly table or scratch: %s", idx,
 			 cfg->batch.pool_size, 2 * cfg->batch.max_bytes,
 			 rte_strerror(rte_errno));
 		sl_worker_destroy(w);
@@ -86,6 +94,9 @@ void sl_worker_destroy(struct sl_worker *w)
 	rte_mempool_free(w->batch_pool);
 	sl_batch_cctx_free(w->zc);
 	hs_free_scratch(w->scratch);
+	sl_reasm_fini(&w->reasm);
+	rte_free(w->linear);
+	rte_free(w->no_listener_udp);
 	rte_free(w->rule_hits);
 	rte_free(w);
 }
@@ -173,6 +184,7 @@ static void log_record(struct sl_worker *w, const char *p, uint32_t n,
 	struct sl_syslog sys;
 	struct sl_log_record r = {
 		.sys = &sys, .src_ip = pi->src_ip, .src_port = pi->src_port,
+		.src_ip6 = pi->ipver == 6 ? pi->src_ip6 : NULL,
 	};
 	uint16_t hits[SL_RULES_MAX_MATCH];
 	const char *ids[SL_RULES_MAX_MATCH];
@@ -232,6 +244,56 @@ static void deliver_lines(struct sl_worker *w, const struct sl_pkt_info *pi,
 	}
 }
 
+/* Counts the outcome of a decoded frame that stands for `k` packets (k > 1
+ * for a reassembled datagram) and delivers its records. */
+static void account(struct sl_worker *w, const struct sl_pkt_info *pi, uint32_t k,
+		    uint64_t tsc)
+{
+	if (pi->verdict == SL_V_DELIVER) {
+		w->c.pkt_delivered += k;
+		deliver_lines(w, pi, tsc);
+		return;
+	}
+	w->c.pkt_drop[pi->drop] += k;
+	if (pi->drop == SL_PKT_DROP_NO_LISTENER)
+		w->no_listener_udp[pi->dst_port]++;
+}
+
+/* A datagram rebuilt from k fragments: decoded again from a flat copy (its
+ * IP header was verified fragment by fragment, and reassembly rewrote the
+ * lengths and cleared the checksum). It is too large to answer in place,
+ * so an echo request that needed reassembly is not answered. */
+static void reassembled(struct sl_worker *w, const struct sl_port *p,
+			struct rte_mbuf *m, uint64_t tsc)
+{
+	uint32_t k = m->nb_segs, len = m->pkt_len;
+	struct sl_pkt_info pi;
+	const uint8_t *d = len <= LINEAR_MAX ? rte_pktmbuf_read(m, 0, len, w->linear) : NULL;
+
+	w->c.frags_held -= k;
+	w->c.datagrams_reassembled++;
+	if (d == NULL) {
+		w->c.pkt_drop[SL_PKT_DROP_FRAG_DROPPED] += k;
+	} else {
+		sl_decode_frame(p->dctx, (uint8_t *)(uintptr_t)d, len,
+				RTE_MBUF_F_RX_IP_CKSUM_GOOD, &pi);
+		if (pi.verdict == SL_V_REPLY || pi.verdict == SL_V_FRAGMENT) {
+			pi.verdict = SL_V_DROP;
+			pi.drop = SL_PKT_DROP_ICMP_IGNORED;
+		}
+		account(w, &pi, k, tsc);
+	}
+	rte_pktmbuf_free(m);
+}
+
+static void reap(struct sl_worker *w, uint64_t tsc)
+{
+	unsigned n = sl_reasm_reap(&w->reasm, tsc);
+
+	w->c.frags_held -= n;
+	w->c.pkt_drop[SL_PKT_DROP_FRAG_DROPPED] += n;
+}
+
 void sl_worker_burst(struct sl_worker *w, const struct sl_port *p,
 		     struct rte_mbuf **pkts, uint16_t n)
 {
@@ -241,6 +303,7 @@ void sl_worker_burst(struct sl_worker *w, const struct sl_port *p,
 	uint64_t tsc = rte_rdtsc();
 	uint64_t bytes = 0;
 
+	w->c.rx_packets += n;
 	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
@@ -252,18 +315,25 @@ void sl_worker_burst(struct sl_worker *w, const struct sl_port *p,
 		bytes += m->pkt_len;
 		sl_decode(p->dctx, m, &pi);
 		if (pi.verdict == SL_V_REPLY) {
+			if (pi.reply_len)
+				m->data_len = (uint16_t)(m->pkt_len = pi.reply_len);
 			tx[ntx++] = m;
 			continue;
 		}
-		if (pi.verdict == SL_V_DELIVER) {
-			w->c.pkt_delivered++;
-			deliver_lines(w, &pi, tsc);
-		} else {
-			w->c.pkt_drop[pi.drop]++;
+		if (pi.verdict == SL_V_FRAGMENT) {
+			/* The table owns m from here, whatever it decides. */
+			m->l2_len = pi.l2_len;
+			m->l3_len = pi.l3_len;
+			w->c.frags_held++;
+			struct rte_mbuf *whole = sl_reasm_input(&w->reasm, m, pi.ipver, tsc);
+
+			if (whole != NULL)
+				reassembled(w, p, whole, tsc);
+			continue;
 		}
+		account(w, &pi, 1, tsc);
 		done[ndone++] = m;
 	}
-	w->c.rx_packets += n;
 	w->c.rx_bytes += bytes;
 	if (ntx > 0) {
 		uint16_t sent = rte_eth_tx_burst(p->port_id, w->idx, tx, ntx);
@@ -276,6 +346,8 @@ void sl_worker_burst(struct sl_worker *w, const struct sl_port *p,
 	}
 	if (ndone > 0)
 		rte_pktmbuf_free_bulk(done, ndone);
+	if (w->reasm.dr.cnt > 0)
+		reap(w, tsc);
 }
 
 static void idle(const struct sl_worker *w)
@@ -316,6 +388,7 @@ int sl_worker_main(void *arg)
 		if (w->open != NULL && now >= w->deadline_tsc)
 			sl_worker_flush(w);
 		if (now >= w->publish_tsc) {
+			reap(w, now);
 			sl_counters_publish(&w->pub, &w->c);
 			w->publish_tsc = now + w->publish_period_tsc;
 		}
@@ -325,6 +398,10 @@ int sl_worker_main(void *arg)
 	/* Ordered stop: RX is no longer polled; hand what is open and publish
 	 * the final counters before telling control we are done. */
 	sl_worker_flush(w);
+	/* Datagrams still incomplete will never complete: their fragments are
+	 * dropped (the table frees them when the worker is destroyed). */
+	w->c.pkt_drop[SL_PKT_DROP_FRAG_DROPPED] += w->c.frags_held;
+	w->c.frags_held = 0;
 	sl_counters_publish(&w->pub, &w->c);
 	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
 	SL_LOG(INFO, WORKER, "worker %u stopped: %" PRIu64 " packets, %" PRIu64 " records",

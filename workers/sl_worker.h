@@ -26,6 +26,7 @@
 #include "sl_config.h"
 #include "sl_counters.h"
 #include "sl_port.h"
+#include "sl_reasm.h"
 #include "sl_rules.h"
 
 enum sl_run_state { SL_STATE_RUN = 0, SL_STATE_STOP = 1 };
@@ -39,6 +40,8 @@ struct sl_worker {
 	uint64_t publish_tsc;           /* next periodic counter publication */
 	ZSTD_CCtx *zc;
 	hs_scratch_t *scratch;
+	struct sl_reasm reasm;
+	uint8_t *linear;                /* a reassembled datagram, copied flat */
 
 	/* setup */
 	uint16_t idx;                   /* 0..n_workers-1: queue index on every port */
@@ -59,6 +62,7 @@ struct sl_worker {
 
 	/* worker -> control */
 	uint64_t *rule_hits;            /* one counter per rule */
+	uint32_t *no_listener_udp;      /* per destination port, 65536 entries */
 	int done;                       /* set (release) when the worker returned */
 	struct sl_counters_pub pub;
 } __rte_cache_aligned;

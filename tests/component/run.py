@@ -101,10 +101,11 @@ def ledger_traffic():
         "no_listener": [pkt.udp_frame(b"<13>nobody", dport=999)] * 3,
         "ipv4_not_ours": [pkt.udp_frame(b"<13>elsewhere", dst="10.0.0.9")] * 2,
         "dst_mac": [pkt.udp_frame(b"<13>not for us", dst_mac=OTHER_MAC)] * 2,
-        "ipv4_fragment": [pkt.udp_frame(b"<13>frag", frag=0x2000)],
+        # A first fragment whose rest never comes: held, then dropped.
+        "frag_dropped": [pkt.udp_frame(b"<13>frag", frag=0x2000)],
         "tcp_no_endpoint": [pkt.eth(pkt.BROADCAST, pkt.PEER_MAC, 0x0800,
                                     pkt.ipv4("10.0.0.1", "10.0.0.2", 6, b"\0" * 20))],
-        "ipv6": [pkt.eth(pkt.BROADCAST, pkt.PEER_MAC, 0x86DD, b"\x60" + b"\0" * 39)],
+        "ipv6_not_ours": [pkt.eth(pkt.BROADCAST, pkt.PEER_MAC, 0x86DD, b"\x60" + b"\0" * 39)],
         "eth_runt": [b"\xff" * 10],
         "udp_empty": [pkt.udp_frame(b"")],
         "udp_truncated": [pkt.udp_frame(b"<13>liar", length=200)],
@@ -171,6 +172,76 @@ def test_ledger_exact():
     assert len(arp_replies) == 1 and len(garps) == 1 and len(echo) == 2, [x.hex() for x in out]
     assert arp_replies[0][22:28] == OUR_MAC and arp_replies[0][32:38] == pkt.PEER_MAC
     assert pkt.csum(echo[0][14:34]) == 0 and pkt.csum(echo[0][34:]) == 0
+
+
+def lines_payload(n, tag):
+    return b"".join(b"<14>Nov 24 10:00:00 big app: %s line %04d\n" % (tag, i) for i in range(n))
+
+
+@test
+def test_ipv6_and_reassembly():
+    """IPv6 (ND, echo, UDP, extension headers) and reassembly of IPv4 and
+    IPv6 fragments: in order, reversed, overlapping, incomplete."""
+    tmp = tmpdir("sl-v6-")
+    big4 = lines_payload(200, b"v4")            # ~9 KB: 7 fragments at MTU 1500
+    big6 = lines_payload(100, b"v6")            # ~4.5 KB: 4 fragments
+    u4 = pkt.udp("10.0.0.1", "10.0.0.2", 40001, 514, big4)
+    u6 = pkt.udp6("fd00::1", "fd00::2", 40002, 514, big6)
+    frags4 = pkt.ipv4_fragments(u4, ident=1)
+    rev4 = list(reversed(pkt.ipv4_fragments(u4, ident=2)))
+    frags6 = pkt.ipv6_fragments(u6, ident=3)
+    overlap = pkt.ipv4_fragments(pkt.udp("10.0.0.1", "10.0.0.2", 1, 514, b"x" * 2000),
+                                 ident=4, overlap=480)
+    lonely = pkt.ipv4_fragments(u4, ident=5)[:2]
+    hbh = bytes([60, 0, 1, 4, 0, 0, 0, 0])         # hop-by-hop, PadN, next: dst opts
+    dsto = bytes([17, 0, 1, 4, 0, 0, 0, 0])        # destination options, next: UDP
+    frames = [
+        pkt.neighbor_solicit("fd00::2"),
+        pkt.neighbor_solicit("fd00::9"),               # a group we did not join
+        pkt.echo6("fd00::2"),
+        pkt.udp6_frame(b"<13>over ipv6"),
+        pkt.udp6_frame(b"<13>through ext headers", ext=hbh + dsto, ext_nh=0),
+        pkt.udp6_frame(b"<13>zero checksum", zero_csum=True),
+        pkt.udp6_frame(b"<13>elsewhere", dst="fd00::9"),
+    ] + frags4 + rev4 + frags6 + overlap + lonely
+    vdev, tx = pcap_vdev(tmp, frames)
+    cfg = base_cfg()
+    cfg["ports"][0]["ipv6"] = ["fd00::2/64"]
+    with Sluice(ARGS.sluice, cfg, [vdev], workdir=tmp, name="v6") as s:
+        want = 2 + 200 * 2 + 100
+        wait_for(lambda: s.stats()["ledger"]["records"]["exported"] >= want, 30,
+                 "%d records exported" % want)
+        recs = cat(ARGS.sluice_cat, s.bootstrap(), "sluice.logs")
+        rc, fin = s.stop()
+    assert rc == 0, s.output()
+    w = fin["workers"][0]
+    p = w["packets"]
+    assert p["received"] == len(frames), p
+    assert p["answered"] == 2, p
+    delivered = 2 + len(frags4) + len(rev4) + len(frags6)
+    assert p["delivered"] == delivered, (p, delivered)
+    assert p["datagrams_reassembled"] >= 3, p
+    drops = dict(p["dropped"])
+    assert drops.pop("dst_mac") == 1 and drops.pop("udp_checksum") == 1, p
+    assert drops.pop("ipv6_not_ours") == 1, p
+    # Overlapping fragments never add up to their datagram; the lonely ones
+    # never complete. Both end as frag_dropped, each fragment once.
+    assert drops.pop("frag_dropped") == len(overlap) + len(lonely), p
+    assert not drops, p
+    assert fin["ledger"]["balanced"], fin["ledger"]
+    assert len(recs) == want, len(recs)
+    peers = {r["attributes"]["net.peer.ip"] for r in recs}
+    assert "fd00::1" in peers and "10.0.0.1" in peers, peers
+    bodies = [r["body"] for r in recs]
+    assert bodies.count("v4 line 0199") == 2 and "v6 line 0099" in bodies, bodies[-3:]
+    assert "through ext headers" in bodies
+    out = pkt.read_pcap(tx)
+    na = [x for x in out if x[12:14] == b"\x86\xdd" and x[54] == 136]
+    e6 = [x for x in out if x[12:14] == b"\x86\xdd" and x[54] == 129]
+    assert len(na) == 1 and len(e6) == 1, [x.hex() for x in out]
+    assert na[0][22:38] == pkt.ip6("fd00::2") and na[0][62:78] == pkt.ip6("fd00::2")
+    assert na[0][78:80] == b"\x02\x01" and na[0][80:86] == OUR_MAC, na[0].hex()
+    assert pkt.csum(pkt.phdr6(na[0][22:38], na[0][38:54], 32, 58) + na[0][54:86]) == 0
 
 
 @test

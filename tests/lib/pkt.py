@@ -103,3 +103,94 @@ def read_pcap(path):
         frames.append(data[off:off + incl])
         off += incl
     return frames
+
+
+# --- IPv6 ------------------------------------------------------------------
+
+def ip6(s):
+    import ipaddress
+    return ipaddress.IPv6Address(s).packed
+
+
+def solicited_node(addr):
+    a = ip6(addr)
+    return ip6("ff02::1:ff00:0")[:13] + a[13:]
+
+
+def mcast_mac(a6):
+    return b"\x33\x33" + a6[12:]
+
+
+def phdr6(src, dst, length, proto):
+    return src + dst + struct.pack("!IxxxB", length, proto)
+
+
+def ipv6(src, dst, nh, payload, hlim=64, ext=b""):
+    """ext: raw extension headers already chained; nh is the first one."""
+    return struct.pack("!IHBB", 6 << 28, len(ext) + len(payload), nh, hlim) + \
+        ip6(src) + ip6(dst) + ext + payload
+
+
+def udp6(src, dst, sport, dport, payload, zero_csum=False):
+    ulen = 8 + len(payload)
+    hdr = struct.pack("!HHHH", sport, dport, ulen, 0)
+    if zero_csum:
+        return hdr + payload
+    c = csum(phdr6(ip6(src), ip6(dst), ulen, 17) + hdr + payload) or 0xFFFF
+    return hdr[:6] + struct.pack("!H", c) + payload
+
+
+def icmp6(src, dst, body):
+    c = csum(phdr6(ip6(src), ip6(dst), len(body), 58) + body)
+    return body[:2] + struct.pack("!H", c) + body[4:]
+
+
+def udp6_frame(payload, src="fd00::1", dst="fd00::2", sport=40000, dport=514,
+               dst_mac=BROADCAST, ext=b"", ext_nh=None, **kw):
+    u = udp6(src, dst, sport, dport, payload, **kw)
+    nh = ext_nh if ext else 17
+    return eth(dst_mac, PEER_MAC, 0x86DD, ipv6(src, dst, nh, u, ext=ext))
+
+
+def neighbor_solicit(target, src="fe80::1", src_mac=PEER_MAC):
+    t = ip6(target)
+    dst = solicited_node(target)
+    body = struct.pack("!BBHI", 135, 0, 0, 0) + t + struct.pack("!BB", 1, 1) + src_mac
+    dst_s = str(__import__("ipaddress").IPv6Address(dst))
+    return eth(mcast_mac(dst), src_mac, 0x86DD,
+               ipv6(src, dst_s, 58, icmp6(src, dst_s, body), hlim=255))
+
+
+def echo6(dst, src="fd00::1", dst_mac=BROADCAST, seq=1, data=b"sluice-ping6"):
+    body = struct.pack("!BBHHH", 128, 0, 0, 7, seq) + data
+    return eth(dst_mac, PEER_MAC, 0x86DD, ipv6(src, dst, 58, icmp6(src, dst, body)))
+
+
+# --- fragments ---------------------------------------------------------------
+
+def ipv4_fragments(payload, src="10.0.0.1", dst="10.0.0.2", proto=17, ident=99, mtu=1500,
+                   dst_mac=BROADCAST, overlap=0):
+    """Splits an IPv4 payload (e.g. a UDP datagram) into fragment frames."""
+    step = (mtu - 20) // 8 * 8
+    out, off = [], 0
+    while off < len(payload):
+        chunk = payload[off:off + step]
+        more = off + step < len(payload)
+        flags = (0x2000 if more else 0) | (off // 8)
+        out.append(eth(dst_mac, PEER_MAC, 0x0800,
+                       ipv4(src, dst, proto, chunk, frag=flags, ident=ident)))
+        off += step - overlap
+    return out
+
+
+def ipv6_fragments(payload, src="fd00::1", dst="fd00::2", nh=17, ident=77, mtu=1500,
+                   dst_mac=BROADCAST):
+    step = (mtu - 40 - 8) // 8 * 8
+    out, off = [], 0
+    while off < len(payload):
+        chunk = payload[off:off + step]
+        more = 1 if off + step < len(payload) else 0
+        fh = struct.pack("!BBHI", nh, 0, off | more, ident)
+        out.append(eth(dst_mac, PEER_MAC, 0x86DD, ipv6(src, dst, 44, chunk, ext=fh)))
+        off += step
+    return out

@@ -57,7 +57,7 @@ static void test_names_present(void **state)
 	for (unsigned k = 0; k < SL_KIND_COUNT; k++)
 		assert_non_null(sl_kind_name[k]);
 	assert_string_equal(sl_pkt_drop_name[SL_PKT_DROP_ETH_RUNT], "eth_runt");
-	assert_string_equal(sl_pkt_drop_name[SL_PKT_DROP_SHUTDOWN], "shutdown");
+	assert_string_equal(sl_pkt_drop_name[SL_PKT_DROP_TX_FULL], "tx_full");
 	assert_string_equal(sl_rec_drop_name[SL_REC_DROP_TOO_LARGE], "record_too_large");
 	assert_string_equal(sl_export_drop_name[SL_EXPORT_DROP_UNFLUSHED], "export_unflushed");
 	assert_string_equal(sl_kind_name[SL_KIND_LOGS], "logs");

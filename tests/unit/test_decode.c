@@ -307,7 +307,8 @@ static struct res run(struct frame *f, uint64_t ol_flags)
 static const char *drop_name(const struct sl_pkt_info *pi)
 {
 	if (pi->verdict != SL_V_DROP)
-		return pi->verdict == SL_V_DELIVER ? "(deliver)" : "(reply)";
+		return pi->verdict == SL_V_DELIVER ? "(deliver)" :
+		       pi->verdict == SL_V_FRAGMENT ? "(fragment)" : "(reply)";
 	return pi->drop < SL_PKT_DROP_COUNT ? sl_pkt_drop_name[pi->drop] : "(bad reason)";
 }
 
@@ -319,6 +320,16 @@ static void expect_drop_at(struct frame *f, uint64_t ol, unsigned why, int line)
 	if (r.pi.verdict != SL_V_DROP || r.pi.drop != why)
 		fail_msg("line %d: want drop %s, got %s", line, sl_pkt_drop_name[why],
 			 drop_name(&r.pi));
+}
+
+#define expect_fragment(f, l3) expect_fragment_at((f), (l3), __LINE__)
+static void expect_fragment_at(struct frame *f, uint16_t l3_len, int line)
+{
+	struct res r = run(f, 0);
+
+	if (r.pi.verdict != SL_V_FRAGMENT || r.pi.l3_len != l3_len || r.pi.l2_len != f->l3)
+		fail_msg("line %d: want fragment (l3 %u), got %s l2 %u l3 %u", line, l3_len,
+			 drop_name(&r.pi), r.pi.l2_len, r.pi.l3_len);
 }
 
 #define expect_deliver(f, ol, pay, plen) expect_deliver_at((f), (ol), (pay), (plen), __LINE__)
@@ -616,15 +627,22 @@ static void test_ipv4_header(void **state)
 	build_udp_default(&f);
 	put16(f.b + f.l3 + 6, 0x2000);
 	ip_fix(&f);
-	expect_drop(&f, 0, IPV4_FRAG);
+	expect_fragment(&f, 20);
 	build_udp_default(&f);
 	put16(f.b + f.l3 + 6, 0x0010);
 	ip_fix(&f);
-	expect_drop(&f, 0, IPV4_FRAG);
+	expect_fragment(&f, 20);
 	build_udp_default(&f);
 	put16(f.b + f.l3 + 6, 0x1fff);
 	ip_fix(&f);
-	expect_drop(&f, 0, IPV4_FRAG);
+	expect_fragment(&f, 20);
+	/* A fragment not for us is not kept for reassembly. */
+	udp_defaults(&o);
+	o.dst_ip = OTHER_IP;
+	build_udp(&f, &o);
+	put16(f.b + f.l3 + 6, 0x2000);
+	ip_fix(&f);
+	expect_drop(&f, 0, IPV4_NOT_OURS);
 
 	udp_defaults(&o);
 	o.dst_ip = OTHER_IP;
@@ -717,10 +735,10 @@ static void test_l2(void **state)
 	put16(f.b + 12, 0x0000);
 	expect_drop(&f, 0, ETHERTYPE);
 	put16(f.b + 12, RTE_ETHER_TYPE_IPV6);
-	expect_drop(&f, 0, IPV6);
+	expect_drop(&f, 0, IPV6_BAD_HDR);   /* an IPv4 header read as IPv6 */
 	/* An exact 14-byte frame with a known type decodes past L2. */
 	f.len = 14;
-	expect_drop(&f, 0, IPV6);
+	expect_drop(&f, 0, IPV6_TRUNC);
 	put16(f.b + 12, RTE_ETHER_TYPE_IPV4);
 	expect_drop(&f, 0, IPV4_TRUNC);
 	put16(f.b + 12, RTE_ETHER_TYPE_ARP);
@@ -985,7 +1003,7 @@ static void make_stress_frame(struct frame *f, uint64_t *seed)
 static void test_stress_random_frames(void **state)
 {
 	uint64_t seed = STRESS_SEED;
-	unsigned verdicts[3] = { 0 };
+	unsigned verdicts[4] = { 0 };
 	unsigned drops[SL_PKT_DROP_COUNT] = { 0 };
 	struct frame f, orig;
 
@@ -996,7 +1014,7 @@ static void test_stress_random_frames(void **state)
 		struct res r = run(&f, 0);
 		struct sl_pkt_info e = decode_exact(orig.b, orig.len);
 
-		if (r.pi.verdict > SL_V_REPLY)
+		if (r.pi.verdict > SL_V_FRAGMENT)
 			fail_msg("frame %u: verdict %u", i, r.pi.verdict);
 		if (r.pi.verdict == SL_V_DROP && r.pi.drop >= SL_PKT_DROP_COUNT)
 			fail_msg("frame %u: drop reason %u", i, r.pi.drop);
