@@ -53,6 +53,7 @@ struct sl_port_conf {
 	unsigned n_ipv6;
 	unsigned mtu;                     /* 68..9600, default 1500 */
 	unsigned mbufs;                   /* mempool size, default 8191 */
+	unsigned mbuf_size;               /* packet bytes per mbuf; 0: from the MTU */
 	unsigned rx_desc;                 /* default 1024 */
 	unsigned tx_desc;                 /* default 1024 */
 	int line;                         /* source line, for messages */

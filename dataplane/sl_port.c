@@ -123,9 +123,10 @@ int sl_port_setup(const struct sl_config *cfg, unsigned idx, unsigned n_queues,
 		p->socket = (int)rte_socket_id();
 
 	snprintf(pool_name, sizeof(pool_name), "sl_mbuf_p%u", idx);
+	unsigned frame = pc->mbuf_size ? pc->mbuf_size
+				       : pc->mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + 8;
 	uint16_t dsz = (uint16_t)RTE_MAX((unsigned)RTE_MBUF_DEFAULT_BUF_SIZE,
-					 pc->mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + 8 +
-					 RTE_PKTMBUF_HEADROOM);
+					 frame + RTE_PKTMBUF_HEADROOM);
 	p->pool = rte_pktmbuf_pool_create(pool_name, pc->mbufs, MBUF_CACHE, 0, dsz,
 					  p->socket);
 	if (p->pool == NULL) {
@@ -163,6 +164,12 @@ int sl_port_setup(const struct sl_config *cfg, unsigned idx, unsigned n_queues,
 	}
 	sl_decode_ctx_init(p->dctx, p->port_id, &p->mac, pc, cfg);
 	p->dctx->verify_udp_csum = !hw_udp;
+	/* IPv6 neighbour discovery arrives on solicited-node groups: have
+	 * the NIC pass them, by exact filter where it has one. */
+	if (rte_eth_dev_set_mc_addr_list(p->port_id, p->dctx->mcast, p->dctx->n_mcast) != 0 &&
+	    rte_eth_allmulticast_enable(p->port_id) != 0)
+		SL_LOG(WARNING, PORT, "%s: cannot join IPv6 multicast groups; neighbour "
+		       "discovery may not reach sluice", p->name);
 
 	rc = rte_eth_dev_start(p->port_id);
 	if (rc < 0)
