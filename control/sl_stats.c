@@ -53,10 +53,11 @@ static void write_ports(FILE *f, const struct sl_app *app)
 		fprintf(f, "%s{\"device\":\"%s\",\"port_id\":%u,\"mac\":\"" RTE_ETHER_ADDR_PRT_FMT
 			"\",\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
 			",\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"missed\":%" PRIu64
-			",\"rx_errors\":%" PRIu64 ",\"tx_errors\":%" PRIu64 ",\"rx_nombuf\":%" PRIu64 "}",
+			",\"rx_errors\":%" PRIu64 ",\"tx_errors\":%" PRIu64 ",\"rx_nombuf\":%" PRIu64
+			",\"mbufs_in_use\":%u}",
 			i ? "," : "", p->name, p->port_id, RTE_ETHER_ADDR_BYTES(&p->mac),
 			st.ipackets, st.ibytes, st.opackets, st.obytes, st.imissed,
-			st.ierrors, st.oerrors, st.rx_nombuf);
+			st.ierrors, st.oerrors, st.rx_nombuf, rte_mempool_in_use_count(p->pool));
 	}
 	fputs("],", f);
 }
