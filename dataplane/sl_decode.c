@@ -139,12 +139,50 @@ static inline uint16_t fold(uint32_t s)
 	return (uint16_t)s;
 }
 
+/* Ones' complement sum of n bytes, folded to 16 bits: the same value as
+ * rte_raw_cksum(). It adds 32-bit words into a 64-bit accumulator (carries
+ * pile up in the high half and are folded once at the end), which the
+ * compiler unrolls and vectorises: ~0.15 cycles/byte against ~0.5 for a
+ * 16-bit loop (docs/perf.md). memcpy keeps unaligned loads defined. */
+static inline uint16_t csum(const void *buf, uint32_t n)
+{
+	const uint8_t *p = buf;
+	uint64_t s = 0;
+
+	for (; n >= 32; p += 32, n -= 32) {
+		uint32_t w[8];
+
+		memcpy(w, p, 32);
+		for (int i = 0; i < 8; i++)
+			s += w[i];
+	}
+	for (; n >= 4; p += 4, n -= 4) {
+		uint32_t w;
+
+		memcpy(&w, p, 4);
+		s += w;
+	}
+	if (n >= 2) {
+		uint16_t h;
+
+		memcpy(&h, p, 2);
+		s += h;
+		p += 2;
+		n -= 2;
+	}
+	if (n)
+		s += *p;   /* the odd byte is the low-addressed half of a word */
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	return fold((uint32_t)s);
+}
+
 /* Sums of the IPv6 pseudo header (RFC 8200 section 8.1), not folded. */
 static uint32_t phdr6_no_len(const uint8_t *ip6, uint8_t proto)
 {
 	uint32_t be_proto = rte_cpu_to_be_32(proto);
 
-	return rte_raw_cksum(ip6 + 8, 32) + rte_raw_cksum(&be_proto, 4);
+	return csum(ip6 + 8, 32) + rte_raw_cksum(&be_proto, 4);
 }
 
 static uint32_t phdr6(const uint8_t *ip6, uint32_t l4_len, uint8_t proto)
@@ -154,15 +192,15 @@ static uint32_t phdr6(const uint8_t *ip6, uint32_t l4_len, uint8_t proto)
 	return phdr6_no_len(ip6, proto) + rte_raw_cksum(&be_len, 4);
 }
 
-static uint32_t phdr4(const struct rte_ipv4_hdr *ip, uint16_t be_len, uint8_t proto)
+/* The IPv4 pseudo header without its length, as plain adds of its
+ * native-order 16-bit words (a call to a byte loop costs more than the sum
+ * itself at these sizes). */
+static inline uint32_t phdr4(const struct rte_ipv4_hdr *ip, uint8_t proto)
 {
-	struct {
-		uint32_t src, dst;
-		uint8_t zero, proto;
-		uint16_t len;
-	} __rte_packed ph = { ip->src_addr, ip->dst_addr, 0, proto, be_len };
+	uint32_t a = ip->src_addr, b = ip->dst_addr;
 
-	return rte_raw_cksum(&ph, sizeof(ph));
+	return (a & 0xffff) + (a >> 16) + (b & 0xffff) + (b >> 16) +
+	       rte_cpu_to_be_16(proto);
 }
 
 static void decode_arp(const struct sl_decode_ctx *ctx, struct rte_ether_hdr *eth,
@@ -251,9 +289,9 @@ static void decode_udp(const struct sl_decode_ctx *ctx, uint64_t ol,
 		DROP(out, UDP_CSUM);
 	if (l4f != RTE_MBUF_F_RX_L4_CKSUM_GOOD && ctx->verify_udp_csum &&
 	    udp->dgram_cksum != 0) {
-		uint32_t be_len = v6 ? rte_cpu_to_be_32(ulen) : rte_cpu_to_be_16(ulen);
-		uint32_t s = phdr_no_len + rte_raw_cksum(&be_len, v6 ? 4 : 2) +
-			     rte_raw_cksum(l4, ulen);
+		/* The length word is the same 16 bits whether the pseudo
+		 * header holds it in 16 (IPv4) or 32 (IPv6) bits. */
+		uint32_t s = phdr_no_len + udp->dgram_len + csum(l4, ulen);
 
 		if (fold(s) != 0xffff)
 			DROP(out, UDP_CSUM);
@@ -298,7 +336,7 @@ static void decode_ipv4(const struct sl_decode_ctx *ctx, uint64_t ol,
 
 	if (ipf == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
 	    (ipf != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
-	     rte_raw_cksum(ip, hl) != 0xffff))
+	     csum(ip, hl) != 0xffff))
 		DROP(out, IPV4_CSUM);
 	if (!is_our_ipv4(ctx, ip->dst_addr))
 		DROP(out, IPV4_NOT_OURS);
@@ -316,7 +354,7 @@ static void decode_ipv4(const struct sl_decode_ctx *ctx, uint64_t ol,
 
 	switch (ip->next_proto_id) {
 	case IPPROTO_UDP:
-		decode_udp(ctx, ol, phdr4(ip, 0, IPPROTO_UDP), 0, l4, l4_len, out);
+		decode_udp(ctx, ol, phdr4(ip, IPPROTO_UDP), 0, l4, l4_len, out);
 		return;
 	case IPPROTO_ICMP:
 		decode_icmp(ctx, eth, ip, l4, l4_len, out);

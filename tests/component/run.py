@@ -245,6 +245,61 @@ def test_ipv6_and_reassembly():
 
 
 @test
+def test_ipv6_malformed():
+    """Every IPv6 malformation ends in its own named drop; nothing is
+    answered that should not be."""
+    tmp = tmpdir("sl-v6bad-")
+    good = pkt.udp6_frame(b"<13>fine")
+    E = lambda ip: pkt.eth(pkt.BROADCAST, pkt.PEER_MAC, 0x86DD, ip)
+    ip_good = good[14:]
+    cases = {
+        "ipv6_truncated": [
+            E(ip_good[:39]),                                        # short header
+            E(ip_good[:4] + b"\x05\xdc" + ip_good[6:]),             # payload length lies
+            pkt.udp6_frame(b"x", ext=bytes([17, 4]) + b"\0" * 6, ext_nh=60),  # ext runs past
+        ],
+        "ipv6_bad_header": [E(b"\x40" + ip_good[1:])],
+        "ipv6_not_ours": [pkt.udp6_frame(b"x", dst="fd00::99"),
+                          pkt.udp6_frame(b"x", dst="ff02::1")],        # UDP to a group
+        "ipv6_ext_header": [
+            pkt.udp6_frame(b"x", ext=b"\0" * 8, ext_nh=50),           # ESP
+            pkt.udp6_frame(b"x", ext=bytes([0, 0, 1, 4, 0, 0, 0, 0]) +
+                           bytes([17, 0, 1, 4, 0, 0, 0, 0]), ext_nh=60),  # HBH not first
+            E(pkt.ipv6("fd00::1", "fd00::2", 59, b"")),             # no next header
+            pkt.udp6_frame(b"x", ext=bytes([44, 0, 1, 4, 0, 0, 0, 0]) +
+                           bytes([17, 0, 0, 1, 0, 0, 0, 9]), ext_nh=60),  # frag after ext
+        ],
+        "udp_checksum": [pkt.udp6_frame(b"x", zero_csum=True),
+                         good[:-1] + bytes([good[-1] ^ 0xFF])],
+        "icmp_malformed": [pkt.echo6("fd00::2")[:-1] + b"\x00"],
+        "icmp_ignored": [
+            pkt.echo6("ff02::1", dst_mac=pkt.mcast_mac(pkt.ip6("ff02::1"))),  # echo to a group
+            # hop limit 64 instead of 255: not from the link
+            (lambda f: f[:21] + b"\x40" + f[22:])(pkt.neighbor_solicit("fd00::2")),
+            pkt.neighbor_solicit("fd00::2", src="::"),                # DAD probe
+        ],
+        "tcp_no_endpoint": [E(pkt.ipv6("fd00::1", "fd00::2", 6, b"\0" * 20))],
+        "l4_proto": [E(pkt.ipv6("fd00::1", "fd00::2", 47, b"\0" * 8))],
+    }
+    frames = [f for fs in cases.values() for f in fs] + [good]
+    vdev, tx = pcap_vdev(tmp, frames)
+    cfg = base_cfg()
+    cfg["ports"][0]["ipv6"] = ["fd00::2/64"]
+    with Sluice(ARGS.sluice, cfg, [vdev], workdir=tmp, name="v6bad") as s:
+        wait_for(lambda: s.stats()["workers"][0]["packets"]["received"] == len(frames), 30,
+                 "all frames")
+        rc, fin = s.stop()
+    assert rc == 0, s.output()
+    p = fin["workers"][0]["packets"]
+    want = {k: len(v) for k, v in cases.items()}
+    assert p["dropped"] == want, (p["dropped"], want)
+    assert p["delivered"] == 1 and p["answered"] == 0, p
+    # Only the gratuitous ARP left: nothing above was answered.
+    assert len(pkt.read_pcap(tx)) == 1
+    assert fin["ledger"]["balanced"]
+
+
+@test
 def test_fragment_flood():
     """Thousands of datagrams that never complete, in a table of 64: every
     fragment ends as frag_dropped, valid traffic still flows, and every
