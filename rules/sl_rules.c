@@ -6,6 +6,7 @@
 
 #include "sl_log.h"
 #include "sl_rules.h"
+#include "sl_utf8.h"
 
 #define RULES_MAX 65535
 
@@ -306,34 +307,6 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	return 0;
 }
 
-/* RFC 3629 well-formedness (no overlongs, surrogates or > U+10FFFF). */
-static int valid_utf8(const uint8_t *s, uint32_t n)
-{
-	for (uint32_t i = 0; i < n;) {
-		uint8_t c = s[i], lo = 0x80, hi = 0xbf;
-		uint32_t k = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 :
-			     c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-
-		if (k == 0 || n - i < k)
-			return 0;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-		else if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-		if (k > 1 && (s[i + 1] < lo || s[i + 1] > hi))
-			return 0;
-		for (uint32_t j = 2; j < k; j++)
-			if ((s[i + j] & 0xc0) != 0x80)
-				return 0;
-		i += k;
-	}
-	return 1;
-}
-
 int sl_rules_match(const struct sl_rules *r, hs_scratch_t *s, const char *text,
 		   uint32_t n, uint16_t *hits, unsigned max)
 {
@@ -344,7 +317,7 @@ int sl_rules_match(const struct sl_rules *r, hs_scratch_t *s, const char *text,
 	/* Hyperscan leaves a UTF-8 database's result on invalid UTF-8
 	 * undefined, and records are whatever arrived: such text is not
 	 * scanned, and counts as a failed scan. */
-	if (r->utf8 && !valid_utf8((const uint8_t *)text, n))
+	if (r->utf8 && !sl_utf8_valid((const uint8_t *)text, n))
 		return -EIO;
 	if (hs_scan(r->db, text, n, 0, s, on_match, &m) != HS_SUCCESS)
 		return -EIO;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sl_ndjson.h"
+#include "sl_utf8.h"
 
 /* 1: byte must be escaped or validated (control, '"', '\\', non-ASCII). */
 static const uint8_t needs_care[256] = {
@@ -25,38 +26,6 @@ void sl_json_raw(struct sl_wbuf *w, const char *s, uint32_t n)
 		return;
 	memcpy(w->p + w->len, s, n);
 	w->len += n;
-}
-
-/* Length of a valid UTF-8 sequence at s (2..4), or 0 if invalid. */
-static uint32_t utf8_seq(const uint8_t *s, uint32_t n)
-{
-	uint8_t c = s[0];
-	uint32_t k;
-	uint8_t lo = 0x80, hi = 0xbf;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		k = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		k = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		k = 4;
-	else
-		return 0;
-	/* Reject overlongs, surrogates and code points past U+10FFFF. */
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (n < k || s[1] < lo || s[1] > hi)
-		return 0;
-	for (uint32_t i = 2; i < k; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return k;
 }
 
 static void escape_one(struct sl_wbuf *w, const uint8_t *s, uint32_t n, uint32_t *i)
@@ -81,7 +50,7 @@ static void escape_one(struct sl_wbuf *w, const uint8_t *s, uint32_t n, uint32_t
 			sl_json_raw(w, e, 6);
 		}
 	} else {
-		uint32_t k = utf8_seq(s + *i, n - *i);
+		uint32_t k = sl_utf8_seq(s + *i, n - *i);
 
 		if (k == 0) {
 			sl_json_raw(w, "\\ufffd", 6);
