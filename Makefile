@@ -2,12 +2,13 @@
 # commands of the README: each installs what is missing, builds, runs.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+BUILD_FUZZ ?= build-fuzz
 MESON_OPTS ?= -Ddeveloper=true
 # Sanitizer runs: leaks are checked by the unit tests; the component tests
 # run sluice with DPDK, whose EAL keeps allocations until exit by design.
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 
-.PHONY: all deps build build-asan demo test test-fast docs clean
+.PHONY: all deps build build-asan build-fuzz demo test test-fast fuzz docs clean
 
 all: build
 
@@ -20,20 +21,36 @@ $(BUILD)/build.ninja:
 $(ASAN_BUILD)/build.ninja:
 	meson setup $(ASAN_BUILD) $(MESON_OPTS) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 
+# libFuzzer needs clang; the core library is built again with it, under
+# ASan+UBSan, so the fuzzers see inside it. developer stays off: clang's
+# warnings differ from gcc's. Only the fuzz targets are built here.
+$(BUILD_FUZZ)/build.ninja:
+	CC=clang meson setup $(BUILD_FUZZ) -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
 build-asan: deps $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 
+build-fuzz: deps $(BUILD_FUZZ)/build.ninja
+	ninja -C $(BUILD_FUZZ) fuzzers
+
 demo: build
 	python3 scripts/demo.py --build $(BUILD)
 
-# Every suite, then the unit and component suites again under ASan+UBSan.
-test: build build-asan
+# Every suite, then the unit and component suites again under ASan+UBSan,
+# then 10 s of each fuzz target from its seeds.
+test: build build-asan build-fuzz
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2
 	ASAN_OPTIONS=detect_leaks=1 meson test -C $(ASAN_BUILD) --print-errorlogs --suite fast --num-processes 2
 	ASAN_OPTIONS=detect_leaks=0 meson test -C $(ASAN_BUILD) --print-errorlogs --suite component --num-processes 1
+	./scripts/fuzz.sh $(BUILD_FUZZ) 10
+
+# 60 s per fuzz target; one target longer:
+#   scripts/fuzz.sh build-fuzz 3600 fuzz_decode
+fuzz: build-fuzz
+	./scripts/fuzz.sh $(BUILD_FUZZ) 60
 
 test-fast: build
 	meson test -C $(BUILD) --print-errorlogs --suite fast
@@ -43,4 +60,15 @@ docs: build
 	SL_UPDATE_DOCS=1 SL_SOURCE_ROOT=$(CURDIR) $(BUILD)/tests/test_config
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(BUILD_FUZZ)
+
+# Micro-benchmark of rx + decode + demux: prints cycles per packet (the
+# figures of docs/perf.md). No hugepages, no runtime files: the benchmark
+# removes its empty EAL runtime directory on exit. More: perf/README.md.
+BENCH_EAL  ?= --no-huge -m 512 --no-pci --no-telemetry --no-shconf \
+              --file-prefix sluice-bench -l 0-1 --log-level '*:error'
+BENCH_ARGS ?=
+
+.PHONY: bench
+bench: build
+	$(BUILD)/perf/sluice-bench-decode $(BENCH_EAL) -- $(BENCH_ARGS)

@@ -107,11 +107,17 @@ class Sluice:
     def start(self):
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(self.argv, stdout=self.log, stderr=subprocess.STDOUT)
-        wait_for(lambda: self.proc.poll() is not None or self.stats_ready(), 30,
-                 "sluice to start")
+        try:
+            wait_for(lambda: self.proc.poll() is not None or self.stats_ready(), 30,
+                     "sluice to start")
+        except AssertionError:
+            self.kill()
+            raise
         if self.proc.poll() is not None:
+            out = self.output()
+            self.kill()   # __exit__ does not run when __enter__ raises
             raise AssertionError("sluice exited at start (%d):\n%s" %
-                                 (self.proc.returncode, self.output()))
+                                 (self.proc.returncode, out))
 
     def stats_ready(self):
         return os.path.exists(self.stats_path)

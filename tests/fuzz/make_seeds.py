@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>).
+
+Frames match fuzz_decode.c's port: MAC 02:00:00:00:00:02, 10.0.0.2/24,
+2001:db8::2/64, UDP listeners 514 and 1514. Checksums are correct, so each
+seed reaches the end of its path. Run again after changing a builder:
+    python3 tests/fuzz/make_seeds.py
+"""
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+import pkt  # noqa: E402
+
+OUR_MAC = pkt.mac("02:00:00:00:00:02")
+OUR6 = bytes.fromhex("20010db8000000000000000000000002")
+PEER6 = bytes.fromhex("20010db8000000000000000000000001")
+SYSLOG = b"<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - 'su root' failed"
+
+
+def ipv6(src, dst, nh, payload, hlim=64):
+    return struct.pack("!IHBB", 6 << 28, len(payload), nh, hlim) + src + dst + payload
+
+
+def l4csum6(src, dst, nh, l4):
+    return pkt.csum(src + dst + struct.pack("!IxxxB", len(l4), nh) + l4)
+
+
+def udp6(sport, dport, payload, src=PEER6, dst=OUR6):
+    hdr = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0)
+    c = l4csum6(src, dst, 17, hdr + payload) or 0xFFFF
+    return hdr[:6] + struct.pack("!H", c) + payload
+
+
+def icmp6(typ, code, body, src=PEER6, dst=OUR6):
+    msg = struct.pack("!BBH", typ, code, 0) + body
+    c = l4csum6(src, dst, 58, msg)
+    return msg[:2] + struct.pack("!H", c) + msg[4:]
+
+
+def eth6(dst_mac, ip6):
+    return pkt.eth(dst_mac, pkt.PEER_MAC, 0x86DD, ip6)
+
+
+def frames():
+    u = pkt.udp("10.0.0.1", "10.0.0.2", 40000, 514, SYSLOG)
+    sn = bytes.fromhex("ff0200000000000000000001ff000002")   # solicited-node of ::2
+    ns = icmp6(135, 0, b"\0" * 4 + OUR6 + b"\x01\x01" + pkt.PEER_MAC, dst=sn)
+    frag6 = struct.pack("!BBHI", 17, 0, 1, 0x1234) + udp6(40000, 514, SYSLOG)[:24]
+    return {
+        "udp_syslog_bcast": pkt.udp_frame(SYSLOG),
+        "udp_syslog_unicast": pkt.udp_frame(SYSLOG, dst_mac=OUR_MAC),
+        "udp_1514_zero_csum": pkt.udp_frame(SYSLOG, dport=1514, zero_csum=True),
+        "udp_ip_options": pkt.udp_frame(SYSLOG, options=b"\x01\x01\x01\x00"),
+        "udp_no_listener": pkt.udp_frame(b"x", dport=9999),
+        "udp_vlan": pkt.eth(OUR_MAC, pkt.PEER_MAC, 0x0800,
+                            pkt.ipv4("10.0.0.1", "10.0.0.2", 17, u), vlans=[(0x8100, 100)]),
+        "udp_qinq": pkt.eth(OUR_MAC, pkt.PEER_MAC, 0x0800,
+                            pkt.ipv4("10.0.0.1", "10.0.0.2", 17, u),
+                            vlans=[(0x88A8, 10), (0x8100, 100)]),
+        "udp_ipv4_first_fragment": pkt.eth(OUR_MAC, pkt.PEER_MAC, 0x0800,
+                                           pkt.ipv4("10.0.0.1", "10.0.0.2", 17, u[:48],
+                                                    frag=0x2000)),
+        "arp_request": pkt.arp_request("10.0.0.2"),
+        "icmp_echo": pkt.icmp_echo("10.0.0.2", dst_mac=OUR_MAC),
+        "tcp_syn": pkt.eth(OUR_MAC, pkt.PEER_MAC, 0x0800,
+                           pkt.ipv4("10.0.0.1", "10.0.0.2", 6,
+                                    struct.pack("!HHIIBBHHH", 40000, 601, 1, 0, 0x50,
+                                                0x02, 65535, 0, 0))),
+        "udp6_syslog": eth6(OUR_MAC, ipv6(PEER6, OUR6, 17, udp6(40000, 514, SYSLOG))),
+        "icmp6_echo": eth6(OUR_MAC, ipv6(PEER6, OUR6, 58, icmp6(128, 0, b"\0\x07\0\x01ping"))),
+        "icmp6_ns": eth6(pkt.mac("33:33:ff:00:00:02"), ipv6(PEER6, sn, 58, ns, hlim=255)),
+        "udp6_first_fragment": eth6(OUR_MAC, ipv6(PEER6, OUR6, 44, frag6)),
+    }
+
+
+RECORDS = {
+    "rfc5424_sd_bom": b"<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 "
+                      b"[exampleSDID@32473 iut=\"3\" eventSource=\"Application\"] "
+                      b"\xef\xbb\xbfAn application event log entry...",
+    "rfc5424_nil": b"<34>1 - - - - - -",
+    "rfc5424_frac_offset": b"<165>1 2003-08-24T05:14:15.000003-07:00 192.0.2.1 myproc 8710 - - "
+                           b"%% It's time to make the do-nuts.",
+    "rfc3164_pid": b"<13>Oct 11 22:14:15 mymachine sshd[4721]: Failed password for root",
+    "rfc3164_notag": b"<189>Feb  5 17:32:18 10.0.0.99 Use the BFG!",
+    "rfc3164_rfc3339": b"<30>2024-10-11T22:14:15.123456+02:00 host app: started",
+    "no_pri": b"just a line with no header",
+    "bad_utf8_controls": b"<14>1 2024-01-01T00:00:00Z h a p m - \xc3\x28 \xed\xa0\x80 \x01\x1f\t\"\\ \xf4\x90\x80\x80",
+}
+
+
+def write(target, items):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    for name, data in items.items():
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+
+
+if __name__ == "__main__":
+    write("decode", frames())
+    write("syslog", RECORDS)
+    write("ndjson", RECORDS)
