@@ -33,10 +33,15 @@ struct rte_mbuf *sl_reasm_input(struct sl_reasm *r, struct rte_mbuf *m,
 
 unsigned sl_reasm_reap(struct sl_reasm *r, uint64_t tsc)
 {
-	rte_ip_frag_table_del_expired_entries(r->tbl, &r->dr, tsc);
-	unsigned n = r->dr.cnt;
+	unsigned n = 0;
 
-	if (n > 0)
+	rte_ip_frag_table_del_expired_entries(r->tbl, &r->dr, tsc);
+	/* Count fragments, not death-row entries: when a datagram fails after
+	 * DPDK began chaining it, the chain goes to the death row as one mbuf
+	 * holding several fragments (found by tests/fuzz/fuzz_reasm.c). */
+	for (uint32_t i = 0; i < r->dr.cnt; i++)
+		n += r->dr.row[i]->nb_segs;
+	if (r->dr.cnt > 0)
 		rte_ip_frag_free_death_row(&r->dr, 0);
 	return n;
 }

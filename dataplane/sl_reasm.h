@@ -31,7 +31,7 @@ struct rte_mbuf *sl_reasm_input(struct sl_reasm *r, struct rte_mbuf *m,
 				uint8_t ipver, uint64_t tsc);
 
 /* Moves timed-out datagrams to the death row and frees it. Returns how
- * many fragments were freed. */
+ * many fragments (mbuf segments) were freed. */
 unsigned sl_reasm_reap(struct sl_reasm *r, uint64_t tsc);
 
 void sl_reasm_fini(struct sl_reasm *r);
