@@ -25,8 +25,9 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-fuzz.XXXXXX")
 cleanup() {
 	rm -rf "$tmp"
-	# EAL's runtime dir, named by fuzz_decode's --file-prefix.
-	rm -rf /var/run/dpdk/fuzz_decode "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/fuzz_decode"
+	# EAL runtime directories of the DPDK targets (named after the target)
+	rm -rf /var/run/dpdk/fuzz_decode /var/run/dpdk/fuzz_reasm \
+	       "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/fuzz_decode" "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/fuzz_reasm"
 }
 trap cleanup EXIT
 
@@ -45,7 +46,7 @@ for t in "${targets[@]}"; do
 	cp -R "$seeds/." "$work/"
 	asan=${ASAN_OPTIONS:-}
 	# The DPDK target's EAL keeps allocations until exit by design.
-	[ "$t" = fuzz_decode ] && asan=${asan:+$asan:}detect_leaks=0
+	case $t in fuzz_decode|fuzz_reasm) asan=${asan:+$asan:}detect_leaks=0 ;; esac
 	dict=()
 	case $t in
 	fuzz_syslog|fuzz_ndjson) dict=(-dict="$root/tests/fuzz/syslog.dict") ;;
