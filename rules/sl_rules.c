@@ -278,6 +278,16 @@ const char *sl_rules_id(const struct sl_rules *r, unsigned i)
 	return r->rule[i].id;
 }
 
+const char *sl_rules_pattern(const struct sl_rules *r, unsigned i)
+{
+	return r->rule[i].pattern;
+}
+
+unsigned sl_rules_flags(const struct sl_rules *r, unsigned i)
+{
+	return r->rule[i].flags;
+}
+
 const char *const *sl_rules_ids(const struct sl_rules *r)
 {
 	return r->ids;

@@ -34,6 +34,11 @@ struct sl_rules *sl_rules_load(const struct sl_config *cfg,
 unsigned sl_rules_count(const struct sl_rules *r);
 const char *sl_rules_id(const struct sl_rules *r, unsigned i);
 const char *const *sl_rules_ids(const struct sl_rules *r);
+/* The rule's pattern and its Hyperscan flags (HS_FLAG_*, without the
+ * SINGLEMATCH sluice adds), as loaded: for tools and the PCRE2
+ * differential test. */
+const char *sl_rules_pattern(const struct sl_rules *r, unsigned i);
+unsigned sl_rules_flags(const struct sl_rules *r, unsigned i);
 
 /* A fresh scratch for one worker; NULL when there are no rules or on
  * failure. Free with hs_free_scratch(). */

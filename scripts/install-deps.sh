@@ -9,7 +9,7 @@ PKGS=(
   gcc make meson ninja-build pkg-config python3
   libdpdk-dev libhyperscan-dev libzstd-dev librdkafka-dev libyaml-dev
   # tests: unit, sanitizers, fuzzing, system
-  libcmocka-dev clang libclang-rt-14-dev
+  libcmocka-dev libpcre2-dev clang libclang-rt-14-dev
   iproute2 iputils-ping bsdutils netcat-openbsd kcat
 )
 
