@@ -122,6 +122,7 @@ struct sl_config {
 	struct {
 		char files[SL_MAX_RULE_FILES][PATH_MAX]; /* rules.files, relative to the config file's dir */
 		unsigned n_files;
+		char cache_dir[PATH_MAX];     /* compiled databases; "" = no cache */
 	} rules;
 };
 

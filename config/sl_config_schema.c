@@ -162,6 +162,9 @@ const struct sl_config_key sl_config_schema[] = {
 	  .count_off = offsetof(C, rules.n_files),
 	  .max_items = SL_MAX_RULE_FILES, .max = SL_MAX_RULE_FILES,
 	  .desc = "Rule files, relative to the config file's directory" },
+	{ .path = "rules.cache_dir", .type = SL_CT_STRING,
+	  FIELD(C, rules.cache_dir), .def = "",
+	  .desc = "Directory for compiled rule databases, keyed by a hash of the rule set, Hyperscan's version and the CPU: a restart with an unchanged rule set skips the compile. Empty: no cache. Production: `/var/cache/sluice`" },
 };
 
 #undef C

@@ -6,6 +6,7 @@
 
 #include "sl_log.h"
 #include "sl_rules.h"
+#include "sl_rules_cache.h"
 #include "sl_utf8.h"
 
 #define RULES_MAX 65535
@@ -24,6 +25,7 @@ struct sl_rules {
 	unsigned n, cap;
 	hs_database_t *db;
 	hs_scratch_t *proto;   /* prototype scratch; workers get clones */
+	int from_cache;        /* db came from rules.cache_dir */
 	int utf8;              /* some rule has HS_FLAG_UTF8: text must be valid */
 };
 
@@ -235,6 +237,47 @@ out:
 	return rc;
 }
 
+/* Everything the compiled database depends on. */
+static uint64_t rule_set_key(const struct sl_rules *r)
+{
+	hs_platform_info_t plat;
+	const char *v = hs_version();
+	uint64_t h = sl_fnv1a(SL_FNV_OFFSET, v, strlen(v) + 1);
+
+	memset(&plat, 0, sizeof(plat));
+	hs_populate_platform(&plat);
+	h = sl_fnv1a(h, &plat, sizeof(plat));
+	for (unsigned i = 0; i < r->n; i++) {
+		h = sl_fnv1a(h, r->rule[i].id, strlen(r->rule[i].id) + 1);
+		h = sl_fnv1a(h, r->rule[i].pattern, strlen(r->rule[i].pattern) + 1);
+		h = sl_fnv1a(h, &r->rule[i].flags, sizeof(r->rule[i].flags));
+	}
+	return h;
+}
+
+/* The database from the cache, or compiled (and then cached). */
+static int build(struct sl_rules *r, const struct sl_config *cfg,
+		 struct sl_config_errors *errs)
+{
+	const char *dir = cfg->rules.cache_dir;
+	uint64_t key = dir[0] ? rule_set_key(r) : 0;
+
+	if (dir[0] && (r->db = sl_rules_cache_load(dir, key)) != NULL) {
+		r->from_cache = 1;
+		return hs_alloc_scratch(r->db, &r->proto) == HS_SUCCESS ? 0 : -ENOMEM;
+	}
+	int rc = compile(r, errs);
+
+	if (rc == 0 && dir[0]) {
+		int w = sl_rules_cache_store(dir, key, r->db);
+
+		if (w != 0)
+			SL_LOG(WARNING, RULES, "rules.cache_dir %s: cannot store the database: %s "
+			       "(the next start compiles again)", dir, strerror(-w));
+	}
+	return rc;
+}
+
 struct sl_rules *sl_rules_load(const struct sl_config *cfg, struct sl_config_errors *errs)
 {
 	struct sl_rules *r = calloc(1, sizeof(*r));
@@ -252,7 +295,7 @@ struct sl_rules *sl_rules_load(const struct sl_config *cfg, struct sl_config_err
 	}
 	if (errs->total == before && r->n > RULES_MAX)
 		sl_config_error(errs, cfg->path, 0, "%u rules: at most %u", r->n, RULES_MAX);
-	if (errs->total == before && r->n > 0 && compile(r, errs) != 0 && errs->total == before)
+	if (errs->total == before && r->n > 0 && build(r, cfg, errs) != 0 && errs->total == before)
 		sl_config_error(errs, cfg->path, 0, "rules: out of memory");
 	if (errs->total != before)
 		goto fail;
@@ -261,11 +304,17 @@ struct sl_rules *sl_rules_load(const struct sl_config *cfg, struct sl_config_err
 		goto fail;
 	for (unsigned i = 0; i < r->n; i++)
 		r->ids[i] = r->rule[i].id;
-	SL_LOG(INFO, RULES, "%u rules from %u files compiled", r->n, cfg->rules.n_files);
+	SL_LOG(INFO, RULES, "%u rules from %u files %s", r->n, cfg->rules.n_files,
+	       r->from_cache ? "loaded from the compiled-database cache" : "compiled");
 	return r;
 fail:
 	sl_rules_destroy(r);
 	return NULL;
+}
+
+int sl_rules_from_cache(const struct sl_rules *r)
+{
+	return r ? r->from_cache : 0;
 }
 
 unsigned sl_rules_count(const struct sl_rules *r)

@@ -32,6 +32,8 @@ struct sl_rules *sl_rules_load(const struct sl_config *cfg,
 			       struct sl_config_errors *errs);
 
 unsigned sl_rules_count(const struct sl_rules *r);
+/* 1 if the database came from rules.cache_dir rather than a compile. */
+int sl_rules_from_cache(const struct sl_rules *r);
 const char *sl_rules_id(const struct sl_rules *r, unsigned i);
 const char *const *sl_rules_ids(const struct sl_rules *r);
 /* The rule's pattern and its Hyperscan flags (HS_FLAG_*, without the

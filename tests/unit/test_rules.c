@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -596,10 +597,87 @@ static void test_demo_pack(void **state)
 	hs_free_scratch(s);
 }
 
+/* Loads f's rule files with the cache at dir; returns whether the
+ * database came from the cache and checks that it matches the same. */
+static int load_cached(struct fx *f, const char *dir)
+{
+	uint16_t hits[SL_RULES_MAX_MATCH];
+
+	sl_rules_destroy(f->rules);
+	memset(&f->errs, 0, sizeof(f->errs));
+	memcpy(f->cfg.rules.cache_dir, dir, strlen(dir) + 1);
+	f->rules = sl_rules_load(&f->cfg, &f->errs);
+	assert_non_null(f->rules);
+	hs_scratch_t *s = sl_rules_scratch(f->rules);
+
+	assert_non_null(s);
+	assert_int_equal(match(f->rules, s, "disk Full here", hits), 1);
+	assert_int_equal(match(f->rules, s, "nothing", hits), 0);
+	hs_free_scratch(s);
+	return sl_rules_from_cache(f->rules);
+}
+
+static void test_compiled_cache(void **state)
+{
+	struct fx *f = *state;
+	char dir[] = "/tmp/sl_rules_cache_XXXXXX";
+	char sub[64], file[PATH_MAX];
+	DIR *d;
+	struct dirent *de;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/made/by/sluice", dir);   /* created on demand */
+	add_file(f, "rules:\n  - id: full\n    pattern: 'disk full'\n    flags: [caseless]\n");
+	assert_int_equal(load_cached(f, sub), 0);   /* first start: compile, store */
+	assert_int_equal(load_cached(f, sub), 1);   /* restart: from the cache */
+
+	/* Corrupt the file: ignored, compiled again, rewritten, then used. */
+	d = opendir(sub);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (strstr(de->d_name, ".hsdb"))
+			snprintf(file, sizeof(file), "%s/%s", sub, de->d_name);
+	closedir(d);
+	FILE *fp = fopen(file, "r+b");
+
+	assert_non_null(fp);
+	fputs("garbage", fp);
+	fclose(fp);
+	assert_int_equal(load_cached(f, sub), 0);
+	assert_int_equal(load_cached(f, sub), 1);
+
+	/* Another rule set is another key: never a stale database. */
+	add_file(f, "rules:\n  - id: other\n    pattern: 'zzz'\n");
+	assert_int_equal(load_cached(f, sub), 0);
+	assert_int_equal(load_cached(f, sub), 1);
+
+	/* No cache configured: always compiled. */
+	assert_int_equal(load_cached(f, ""), 0);
+
+	d = opendir(sub);
+	unsigned files = 0;
+
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.') {
+			snprintf(file, sizeof(file), "%s/%s", sub, de->d_name);
+			unlink(file);
+			files++;
+		}
+	closedir(d);
+	assert_int_equal(files, 2);   /* one per rule set, no temp files left */
+	snprintf(file, sizeof(file), "%s/made/by", dir);
+	rmdir(sub);
+	rmdir(file);
+	snprintf(file, sizeof(file), "%s/made", dir);
+	rmdir(file);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_null_and_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compiled_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_and_match, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_two_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_utf8_rules, setup, teardown),
