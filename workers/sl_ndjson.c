@@ -205,6 +205,17 @@ int sl_ndjson_log(struct sl_wbuf *w, const struct sl_log_record *r)
 		LIT(w, ",\"service.name\":");
 		sl_json_str(w, s->app.p, s->app.n);
 	}
+	/* Only [0-9A-Za-z-] reach these fields: no escaping needed. */
+	if (r->trace_id.n) {
+		LIT(w, ",\"trace_id\":\"");
+		sl_json_raw(w, r->trace_id.p, r->trace_id.n);
+		LIT(w, "\"");
+	}
+	if (r->span_id.n) {
+		LIT(w, ",\"span_id\":\"");
+		sl_json_raw(w, r->span_id.p, r->span_id.n);
+		LIT(w, "\"");
+	}
 	encode_attributes(w, r);
 	LIT(w, "}\n");
 	if (w->overflow) {

@@ -36,6 +36,7 @@ struct sl_log_record {
 	uint32_t src_ip;                  /* network byte order */
 	const uint8_t *src_ip6;           /* IPv6 source, or NULL for IPv4 */
 	uint16_t src_port;
+	struct sl_str trace_id, span_id;  /* empty when the record has none */
 	const char *const *rule_ids;      /* ids of the rules that matched */
 	unsigned n_rules;
 };

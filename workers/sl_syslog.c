@@ -277,3 +277,62 @@ int sl_syslog_parse(const char *p, uint32_t n, int64_t now_ns, struct sl_syslog 
 	parse_3164(p, n, i, now_ns, o);
 	return 0;
 }
+
+static int id_char(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       c == '-';
+}
+
+/* Value after `key` at the first place in p..n where it starts a word;
+ * quoted: the value must be followed by the closing quote. */
+static struct sl_str find_value(const char *p, uint32_t n, const char *key, size_t klen,
+				int quoted)
+{
+	struct sl_str v = { NULL, 0 };
+	const char *end = p + n;
+
+	for (const char *at = p; at < end;) {
+		const char *k = memmem(at, (size_t)(end - at), key, klen);
+
+		if (k == NULL)
+			break;
+		at = k + klen;
+		if (k > p && (id_char(k[-1]) || k[-1] == '_' || k[-1] == '.'))
+			continue;   /* part of a longer name: parent_trace_id= */
+		const char *s = at;
+
+		while (at < end && id_char(*at) && at - s < 65)
+			at++;
+		uint32_t len = (uint32_t)(at - s);
+
+		if (len == 0 || len > 64 || (quoted && (at >= end || *at != '"')) ||
+		    (!quoted && at < end && (id_char(*at) || *at == '_')))
+			continue;
+		v.p = s;
+		v.n = len;
+		break;
+	}
+	return v;
+}
+
+static struct sl_str find_id(const struct sl_syslog *s, const char *sd_key, size_t sd_len,
+			     const char *const *msg_keys)
+{
+	struct sl_str v = { NULL, 0 };
+
+	if (s->sd.n > 0)
+		v = find_value(s->sd.p, s->sd.n, sd_key, sd_len, 1);
+	for (int i = 0; v.n == 0 && msg_keys[i]; i++)
+		v = find_value(s->msg.p, s->msg.n, msg_keys[i], strlen(msg_keys[i]), 0);
+	return v;
+}
+
+void sl_syslog_trace(const struct sl_syslog *s, struct sl_str *trace, struct sl_str *span)
+{
+	static const char *const trace_keys[] = { "trace_id=", "traceId=", "traceid=", NULL };
+	static const char *const span_keys[] = { "span_id=", "spanId=", "spanid=", NULL };
+
+	*trace = find_id(s, "trace_id=\"", 10, trace_keys);
+	*span = find_id(s, "span_id=\"", 9, span_keys);
+}

@@ -31,6 +31,15 @@ struct sl_syslog {
 int sl_syslog_parse(const char *p, uint32_t n, int64_t now_ns,
 		    struct sl_syslog *out);
 
+/* Finds the trace context of a parsed record: a `trace_id="..."` /
+ * `span_id="..."` parameter in the structured data (any SD element, the
+ * usual one being [trace@... ]), else `trace_id=VALUE` / `span_id=VALUE`
+ * pairs in the message (also traceId/spanId). A value is 1..64 of
+ * [0-9A-Za-z-]; anything else is not taken. Fields not found are left
+ * empty. Zero copy, no allocation. */
+void sl_syslog_trace(const struct sl_syslog *s, struct sl_str *trace,
+		     struct sl_str *span);
+
 /* Parses an RFC 3339 timestamp at p; returns bytes consumed or 0. */
 uint32_t sl_syslog_rfc3339(const char *p, uint32_t n, int64_t *ns);
 

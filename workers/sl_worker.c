@@ -201,6 +201,7 @@ static void log_record(struct sl_worker *w, const char *p, uint32_t n,
 		r.parse_error = 1;
 		w->c.records_unparsed++;
 	}
+	sl_syslog_trace(&sys, &r.trace_id, &r.span_id);
 	int m = sl_rules_match(w->rules, w->scratch, sys.msg.p, sys.msg.n, hits,
 			       SL_RULES_MAX_MATCH);
 

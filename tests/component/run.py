@@ -162,6 +162,7 @@ def test_ledger_exact():
     assert len(r5424) == 5 and r5424[0]["severity_text"] == "err", r5424[:1]
     assert r5424[0]["time_unix_nano"] == 1795514400000000000, r5424[0]
     assert "connection-refused" in r5424[0]["attributes"]["sluice.rules"], r5424[0]
+    assert sorted(r["trace_id"] for r in r5424) == ["abc%d" % i for i in range(5)], r5424
     plain = [r for r in recs if r["body"].startswith("plain line")][0]
     assert plain["attributes"]["sluice.parse_error"] is True, plain
     # Replies: the gratuitous ARP at start, one ARP reply, two echo replies.

@@ -516,10 +516,52 @@ static void test_random_mutations(void **state)
 	}
 }
 
+/* trace_id/span_id of one record given as text. */
+static void trace_of(const char *rec, const char *want_trace, const char *want_span)
+{
+	struct sl_syslog m;
+	struct sl_str t, sp;
+	char tb[80], sb[80];
+
+	sl_syslog_parse(rec, (uint32_t)strlen(rec), 0, &m);
+	sl_syslog_trace(&m, &t, &sp);
+	snprintf(tb, sizeof(tb), "%.*s", (int)t.n, t.p ? t.p : "");
+	snprintf(sb, sizeof(sb), "%.*s", (int)sp.n, sp.p ? sp.p : "");
+	if (strcmp(tb, want_trace) || strcmp(sb, want_span))
+		fail_msg("%s: got trace '%s' span '%s', want '%s' '%s'", rec, tb, sb,
+			 want_trace, want_span);
+}
+
+static void test_trace_context(void **state)
+{
+	(void)state;
+	/* Structured data, the OpenTelemetry-style SD element. */
+	trace_of("<14>1 2026-11-24T10:00:00Z h app - - [trace@32473 trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\" "
+		 "span_id=\"00f067aa0ba902b7\"] checkout failed",
+		 "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
+	/* Pairs in the message, 3164 and 5424 alike; the SD wins over the message. */
+	trace_of("<14>Nov 24 10:00:00 h app[1]: order 7 failed trace_id=abc123 span_id=def",
+		 "abc123", "def");
+	trace_of("<14>1 2026-11-24T10:00:00Z h app - - [t@1 trace_id=\"sd1\"] trace_id=msg1", "sd1", "");
+	trace_of("<14>1 2026-11-24T10:00:00Z h app - - - traceId=aa-bb spanId=cc", "aa-bb", "cc");
+	/* Not a trace context: a longer name, an empty or oversized value, a
+	 * value running into other characters, a quote that never closes. */
+	trace_of("<14>Nov 24 10:00:00 h app: parent_trace_id=abc", "", "");
+	trace_of("<14>Nov 24 10:00:00 h app: trace_id= span_id=", "", "");
+	trace_of("<14>Nov 24 10:00:00 h app: trace_id="
+		 "0123456789012345678901234567890123456789012345678901234567890123456789", "", "");
+	trace_of("<14>Nov 24 10:00:00 h app: trace_id=ab_cd", "", "");
+	trace_of("<14>1 2026-11-24T10:00:00Z h app - - [t@1 trace_id=\"abc] x", "", "");
+	/* The first well-formed occurrence is taken. */
+	trace_of("<14>Nov 24 10:00:00 h app: trace_id=? then trace_id=good", "good", "");
+	trace_of("no header at all trace_id=raw1", "raw1", "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_days_from_civil),
+		cmocka_unit_test(test_trace_context),
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_pri),
 		cmocka_unit_test(test_5424_rfc_examples),
