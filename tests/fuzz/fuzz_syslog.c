@@ -56,6 +56,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 	if (s.msg.n != 0 && s.msg.p + s.msg.n != p + n)
 		__builtin_trap();
+	/* Trace context: inside the record, 1..64 id characters or empty. */
+	struct sl_str t, sp;
+
+	sl_syslog_trace(&s, &t, &sp);
+	if (!inside(&t, p, n) || !inside(&sp, p, n) || t.n > 64 || sp.n > 64)
+		__builtin_trap();
+	for (uint32_t i = 0; i < t.n; i++)
+		if (!(t.p[i] == '-' || (t.p[i] >= '0' && t.p[i] <= '9') ||
+		      (t.p[i] >= 'a' && t.p[i] <= 'z') || (t.p[i] >= 'A' && t.p[i] <= 'Z')))
+			__builtin_trap();
 	free(p);
 	return 0;
 }
