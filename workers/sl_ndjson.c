@@ -134,9 +134,11 @@ static void attr_str(struct sl_wbuf *w, const char *key, uint32_t klen,
 	sl_json_str(w, v->p, v->n);
 }
 
+/* Opens "attributes" and writes sluice's own; the caller closes it. */
 static void encode_attributes(struct sl_wbuf *w, const struct sl_log_record *r)
 {
-	const struct sl_syslog *s = r->sys;
+	static const struct sl_syslog none = { .pri = -1 };
+	const struct sl_syslog *s = r->sys ? r->sys : &none;
 	const uint8_t *ip = (const uint8_t *)&r->src_ip;
 	char peer[64], a6[INET6_ADDRSTRLEN];
 	int first = 1;
@@ -178,11 +180,99 @@ static void encode_attributes(struct sl_wbuf *w, const struct sl_log_record *r)
 		LIT(w, ",\"sluice.parse_error\":true");
 	if (r->truncated)
 		LIT(w, ",\"sluice.truncated\":true");
-	LIT(w, "}");
+}
+
+/* A JSON string's contents as received (escapes kept): copied as is when
+ * it is valid UTF-8, which keeps every escape valid; else escaped again,
+ * which is the only way to keep the line valid JSON. */
+static void raw_str(struct sl_wbuf *w, const struct sl_str *v)
+{
+	if (sl_utf8_valid((const uint8_t *)v->p, v->n)) {
+		sl_json_raw(w, "\"", 1);
+		sl_json_raw(w, v->p, v->n);
+		sl_json_raw(w, "\"", 1);
+	} else {
+		sl_json_str(w, v->p, v->n);
+	}
+}
+
+/* Keys sluice writes itself; a record's own member of that name is not
+ * repeated (a JSON object with duplicate keys is ambiguous downstream). */
+static int ours(const struct sl_str *k)
+{
+	return (k->n >= 7 && memcmp(k->p, "sluice.", 7) == 0) ||
+	       (k->n == 11 && memcmp(k->p, "net.peer.ip", 11) == 0) ||
+	       (k->n == 13 && memcmp(k->p, "net.peer.port", 13) == 0);
+}
+
+static void json_attributes(struct sl_wbuf *w, const struct sl_jsonl *j)
+{
+	for (unsigned i = 0; i < j->n_attrs; i++) {
+		const struct sl_jsonl_attr *a = &j->attrs[i];
+
+		if (ours(&a->key))
+			continue;
+		sl_json_raw(w, ",", 1);
+		raw_str(w, &a->key);
+		sl_json_raw(w, ":", 1);
+		if (sl_utf8_valid((const uint8_t *)a->value.p, a->value.n))
+			sl_json_raw(w, a->value.p, a->value.n);
+		else
+			sl_json_str(w, a->value.p, a->value.n);
+	}
+	if (j->attrs_dropped) {
+		LIT(w, ",\"sluice.attributes_dropped\":");
+		sl_json_u64(w, j->attrs_dropped);
+	}
+}
+
+static int encode_json_record(struct sl_wbuf *w, const struct sl_log_record *r)
+{
+	const struct sl_jsonl *j = r->json;
+	uint32_t mark = w->len;
+
+	LIT(w, "{\"time_unix_nano\":");
+	sl_json_i64(w, j->time_ns ? j->time_ns : r->observed_ns);
+	LIT(w, ",\"observed_time_unix_nano\":");
+	sl_json_i64(w, r->observed_ns);
+	if (j->severity >= 0) {
+		LIT(w, ",\"severity_number\":");
+		sl_json_u64(w, (uint64_t)sl_severity_number(j->severity));
+	}
+	if (j->level.n) {
+		LIT(w, ",\"severity_text\":");
+		raw_str(w, &j->level);
+	}
+	LIT(w, ",\"body\":");
+	raw_str(w, &j->body);
+	if (j->service.n) {
+		LIT(w, ",\"service.name\":");
+		raw_str(w, &j->service);
+	}
+	if (j->trace_id.n) {
+		LIT(w, ",\"trace_id\":");
+		raw_str(w, &j->trace_id);
+	}
+	if (j->span_id.n) {
+		LIT(w, ",\"span_id\":");
+		raw_str(w, &j->span_id);
+	}
+	encode_attributes(w, r);
+	json_attributes(w, j);
+	LIT(w, "}}\n");
+	if (w->overflow) {
+		w->len = mark;
+		w->overflow = 0;
+		return -ENOSPC;
+	}
+	return 0;
 }
 
 int sl_ndjson_log(struct sl_wbuf *w, const struct sl_log_record *r)
 {
+	if (r->json != NULL)
+		return encode_json_record(w, r);
+
 	const struct sl_syslog *s = r->sys;
 	uint32_t mark = w->len;
 
@@ -217,7 +307,7 @@ int sl_ndjson_log(struct sl_wbuf *w, const struct sl_log_record *r)
 		LIT(w, "\"");
 	}
 	encode_attributes(w, r);
-	LIT(w, "}\n");
+	LIT(w, "}}\n");
 	if (w->overflow) {
 		w->len = mark;
 		w->overflow = 0;

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "sl_jsonl.h"
 #include "sl_syslog.h"
 
 struct sl_wbuf {
@@ -30,7 +31,8 @@ void sl_json_i64(struct sl_wbuf *w, int64_t v);
 
 struct sl_log_record {
 	int64_t observed_ns;
-	const struct sl_syslog *sys;      /* parsed header and body */
+	const struct sl_syslog *sys;      /* parsed header and body (syslog) */
+	const struct sl_jsonl *json;      /* or a parsed JSON-lines record */
 	uint8_t parse_error;              /* header not recognised: body is raw */
 	uint8_t truncated;                /* cut to worker.max_record_bytes */
 	uint32_t src_ip;                  /* network byte order */

@@ -178,10 +178,44 @@ static void append_record(struct sl_worker *w, const struct sl_log_record *r,
 	w->c.rec_drop[SL_REC_DROP_TOO_LARGE]++;
 }
 
+/* Parses one record per its listener's format into r; returns the text
+ * the rules scan (a syslog message, a JSON record's body, else the line). */
+static struct sl_str parse_record(struct sl_worker *w, uint8_t format, const char *p,
+				  uint32_t n, struct sl_syslog *sys, struct sl_jsonl *js,
+				  struct sl_log_record *r)
+{
+	if (format == SL_FMT_JSONL) {
+		if (sl_jsonl_parse(p, n, js) == 0) {
+			w->c.records_parsed++;
+			r->json = js;
+			r->trace_id = js->trace_id;
+			r->span_id = js->span_id;
+			return js->body.n ? js->body : (struct sl_str){ p, n };
+		}
+		/* Not one JSON object: delivered raw, flagged, like any record
+		 * whose format was not recognised. */
+		memset(sys, 0, sizeof(*sys));
+		sys->pri = -1;
+		sys->msg = (struct sl_str){ p, n };
+		r->parse_error = 1;
+		w->c.records_unparsed++;
+		return sys->msg;
+	}
+	if (sl_syslog_parse(p, n, r->observed_ns, sys) == 0) {
+		w->c.records_parsed++;
+	} else {
+		r->parse_error = 1;
+		w->c.records_unparsed++;
+	}
+	sl_syslog_trace(sys, &r->trace_id, &r->span_id);
+	return sys->msg;
+}
+
 static void log_record(struct sl_worker *w, const char *p, uint32_t n,
-		       const struct sl_pkt_info *pi, uint64_t tsc)
+		       const struct sl_pkt_info *pi, uint8_t format, uint64_t tsc)
 {
 	struct sl_syslog sys;
+	struct sl_jsonl js;
 	struct sl_log_record r = {
 		.sys = &sys, .src_ip = pi->src_ip, .src_port = pi->src_port,
 		.src_ip6 = pi->ipver == 6 ? pi->src_ip6 : NULL,
@@ -195,15 +229,8 @@ static void log_record(struct sl_worker *w, const char *p, uint32_t n,
 		w->c.records_truncated++;
 	}
 	r.observed_ns = now_ns(w, tsc);
-	if (sl_syslog_parse(p, n, r.observed_ns, &sys) == 0) {
-		w->c.records_parsed++;
-	} else {
-		r.parse_error = 1;
-		w->c.records_unparsed++;
-	}
-	sl_syslog_trace(&sys, &r.trace_id, &r.span_id);
-	int m = sl_rules_match(w->rules, w->scratch, sys.msg.p, sys.msg.n, hits,
-			       SL_RULES_MAX_MATCH);
+	struct sl_str scan = parse_record(w, format, p, n, &sys, &js, &r);
+	int m = sl_rules_match(w->rules, w->scratch, scan.p, scan.n, hits, SL_RULES_MAX_MATCH);
 
 	if (m > 0) {
 		w->c.records_matched++;
@@ -227,6 +254,7 @@ static void deliver_lines(struct sl_worker *w, const struct sl_pkt_info *pi,
 {
 	const char *p = (const char *)pi->payload;
 	const char *end = p + pi->len;
+	uint8_t format = (uint8_t)w->cfg->listeners[pi->listener].format;
 
 	while (p < end) {
 		const char *lf = memchr(p, '\n', (size_t)(end - p));
@@ -240,7 +268,7 @@ static void deliver_lines(struct sl_worker *w, const struct sl_pkt_info *pi,
 		if (n == 0)
 			w->c.rec_drop[SL_REC_DROP_EMPTY]++;
 		else
-			log_record(w, p, n, pi, tsc);
+			log_record(w, p, n, pi, format, tsc);
 		p = lf ? lf + 1 : end;
 	}
 }

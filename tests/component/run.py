@@ -246,6 +246,54 @@ def test_ipv6_and_reassembly():
 
 
 @test
+def test_jsonl_listener():
+    """JSON lines: recognised fields become the OpenTelemetry fields, the
+    rest stay attributes with their JSON types; a line that is not JSON is
+    delivered raw and flagged; every exported line is valid JSON."""
+    tmp = tmpdir("sl-jsonl-")
+    lines = [
+        b'{"ts":"2026-11-24T10:00:00.5Z","level":"ERROR","service":"checkout",'
+        b'"message":"payment \\"declined\\" for order 7","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736",'
+        b'"span_id":"00f067aa0ba902b7","order":{"id":7,"items":[1,2]},"retry":true,"amount":12.5}',
+        b'{"time":1795514400123,"severity":"warning","msg":"disk Full here"}',
+        b'{"@timestamp":"2026-11-24T10:00:00+01:00","lvl":3,"body":"connection refused","net.peer.ip":"spoof"}',
+        b'not json at all',
+        b'{"message":"bad utf8 \xff\xfe in body","k":"\xc3\x28"}',
+    ]
+    frames = [pkt.udp_frame(b"\n".join(lines[:2]), dport=5170)] + \
+        [pkt.udp_frame(l, dport=5170) for l in lines[2:]]
+    vdev, _ = pcap_vdev(tmp, frames)
+    cfg = base_cfg()
+    cfg["listeners"] = [{"proto": "udp", "port": 5170, "format": "jsonl"}]
+    with Sluice(ARGS.sluice, cfg, [vdev], workdir=tmp, name="jsonl") as s:
+        wait_for(lambda: s.stats()["ledger"]["records"]["exported"] >= 5, 30, "5 exported")
+        recs = cat(ARGS.sluice_cat, s.bootstrap(), "sluice.logs")   # parses every line
+        rc, fin = s.stop()
+    assert rc == 0, s.output()
+    assert len(recs) == 5, recs
+    w = fin["workers"][0]["records"]
+    assert w["parsed"] == 4 and w["unparsed"] == 1, w
+    r = {x["body"]: x for x in recs}
+    a = r['payment "declined" for order 7']
+    assert a["time_unix_nano"] == 1795514400500000000 and a["severity_number"] == 17, a
+    assert a["severity_text"] == "ERROR" and a["service.name"] == "checkout", a
+    assert a["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736" and a["span_id"] == "00f067aa0ba902b7"
+    assert a["attributes"]["order"] == {"id": 7, "items": [1, 2]}, a
+    assert a["attributes"]["retry"] is True and a["attributes"]["amount"] == 12.5, a
+    b = r["disk Full here"]
+    assert b["time_unix_nano"] == 1795514400123000000 and b["severity_number"] == 13, b
+    assert "disk-full" not in b["attributes"].get("sluice.rules", []), b   # case-sensitive rule
+    c = r["connection refused"]
+    assert c["time_unix_nano"] == 1795510800000000000 and c["severity_number"] == 17, c
+    assert c["attributes"]["net.peer.ip"] == "10.0.0.1", c               # ours, not the record's
+    assert "connection-refused" in c["attributes"]["sluice.rules"], c
+    raw = r["not json at all"]
+    assert raw["attributes"]["sluice.parse_error"] is True, raw
+    assert any(x["body"].startswith("bad utf8") for x in recs), recs
+    assert fin["ledger"]["balanced"], fin["ledger"]
+
+
+@test
 def test_ipv6_malformed():
     """Every IPv6 malformation ends in its own named drop; nothing is
     answered that should not be."""

@@ -1,0 +1,512 @@
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "sl_jsonl.h"
+
+/* Every scanner takes the index of its first byte in *pi and leaves *pi
+ * just past what it consumed; it returns 0, or -1 on a syntax error. No
+ * scanner reads p[i] without first checking i < n. */
+
+enum { C_PLAIN, C_CTRL, C_QUOTE, C_BSLASH };
+
+/* Bytes that end the fast loop over string contents. */
+static const uint8_t str_class[256] = {
+	[0x00 ... 0x1f] = C_CTRL, ['"'] = C_QUOTE, ['\\'] = C_BSLASH,
+};
+
+static inline int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline int is_hex(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static inline uint32_t skip_ws(const char *p, uint32_t n, uint32_t i)
+{
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* *pi is just past the opening quote; on success just past the closing one. */
+static int scan_string(const char *p, uint32_t n, uint32_t *pi)
+{
+	uint32_t i = *pi;
+
+	for (;;) {
+		while (i < n && str_class[(uint8_t)p[i]] == C_PLAIN)
+			i++;
+		if (i >= n)
+			return -1;
+		switch (str_class[(uint8_t)p[i]]) {
+		case C_QUOTE:
+			*pi = i + 1;
+			return 0;
+		case C_CTRL:
+			return -1;
+		default:
+			if (++i >= n)
+				return -1;
+			if (p[i] == 'u') {
+				if (n - i < 5 || !is_hex(p[i + 1]) || !is_hex(p[i + 2]) ||
+				    !is_hex(p[i + 3]) || !is_hex(p[i + 4]))
+					return -1;
+				i += 5;
+			} else if (memchr("\"\\/bfnrt", p[i], 8) != NULL) {
+				i++;
+			} else {
+				return -1;
+			}
+		}
+	}
+}
+
+/* RFC 8259: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
+static int scan_number(const char *p, uint32_t n, uint32_t *pi)
+{
+	uint32_t i = *pi, s;
+
+	if (i < n && p[i] == '-')
+		i++;
+	if (i >= n || !is_digit(p[i]))
+		return -1;
+	if (p[i++] != '0')
+		while (i < n && is_digit(p[i]))
+			i++;
+	if (i < n && p[i] == '.') {
+		s = ++i;
+		while (i < n && is_digit(p[i]))
+			i++;
+		if (i == s)
+			return -1;
+	}
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		i++;
+		if (i < n && (p[i] == '+' || p[i] == '-'))
+			i++;
+		s = i;
+		while (i < n && is_digit(p[i]))
+			i++;
+		if (i == s)
+			return -1;
+	}
+	*pi = i;
+	return 0;
+}
+
+static int scan_literal(const char *p, uint32_t n, uint32_t *pi)
+{
+	uint32_t i = *pi, len;
+	const char *w;
+
+	switch (p[i]) {
+	case 't': w = "true"; len = 4; break;
+	case 'f': w = "false"; len = 5; break;
+	case 'n': w = "null"; len = 4; break;
+	default: return -1;
+	}
+	if (n - i < len || memcmp(p + i, w, len) != 0)
+		return -1;
+	*pi = i + len;
+	return 0;
+}
+
+/* "key" ws ':' ws; *pi at the opening quote, left at the value. */
+static int member_head(const char *p, uint32_t n, uint32_t *pi, struct sl_str *key)
+{
+	uint32_t i = *pi;
+
+	if (i >= n || p[i] != '"')
+		return -1;
+	i++;
+	if (scan_string(p, n, &i) < 0)
+		return -1;
+	key->p = p + *pi + 1;
+	key->n = i - *pi - 2;
+	i = skip_ws(p, n, i);
+	if (i >= n || p[i] != ':')
+		return -1;
+	*pi = skip_ws(p, n, i + 1);
+	return 0;
+}
+
+/* One JSON value of any kind inside `depth` open containers. Nesting is a
+ * bit stack (bit d set: level d is an object), so a hostile line costs no
+ * C stack; the depth limit keeps it within 32 bits. */
+static int scan_value(const char *p, uint32_t n, uint32_t *pi, unsigned depth)
+{
+	uint32_t objs = 0, i = *pi;
+	unsigned d = 0;
+	struct sl_str key;
+
+	for (;;) {
+		if (i >= n)
+			return -1;
+		char c = p[i];
+
+		if (c == '{' || c == '[') {
+			if (depth + d >= SL_JSONL_MAX_DEPTH)
+				return -1;
+			if (c == '{')
+				objs |= 1u << d;
+			else
+				objs &= ~(1u << d);
+			d++;
+			i = skip_ws(p, n, i + 1);
+			if (i < n && p[i] == (c == '{' ? '}' : ']')) {
+				i++;
+				d--;
+			} else {
+				if (c == '{' && member_head(p, n, &i, &key) < 0)
+					return -1;
+				continue;
+			}
+		} else if (c == '"') {
+			i++;
+			if (scan_string(p, n, &i) < 0)
+				return -1;
+		} else if (c == '-' || is_digit(c)) {
+			if (scan_number(p, n, &i) < 0)
+				return -1;
+		} else if (scan_literal(p, n, &i) < 0) {
+			return -1;
+		}
+		/* A value ended: close containers until one has a next element. */
+		for (;;) {
+			if (d == 0) {
+				*pi = i;
+				return 0;
+			}
+			i = skip_ws(p, n, i);
+			if (i >= n)
+				return -1;
+			int obj = (objs >> (d - 1)) & 1;
+
+			if (p[i] == ',') {
+				i = skip_ws(p, n, i + 1);
+				if (obj && member_head(p, n, &i, &key) < 0)
+					return -1;
+				break;
+			}
+			if (p[i] != (obj ? '}' : ']'))
+				return -1;
+			i++;
+			d--;
+		}
+	}
+}
+
+enum field { F_NONE, F_TIME, F_TIME_NS, F_LEVEL, F_SERVICE, F_BODY, F_TRACE, F_SPAN };
+
+#define KEY_IS(k, lit) ((k)->n == sizeof(lit) - 1 && memcmp((k)->p, lit, sizeof(lit) - 1) == 0)
+
+/* Dispatch on length first: most keys are rejected without a memcmp. */
+static enum field classify(const struct sl_str *k)
+{
+	switch (k->n) {
+	case 2:
+		return KEY_IS(k, "ts") ? F_TIME : F_NONE;
+	case 3:
+		if (KEY_IS(k, "lvl"))
+			return F_LEVEL;
+		if (KEY_IS(k, "app"))
+			return F_SERVICE;
+		return KEY_IS(k, "msg") || KEY_IS(k, "log") ? F_BODY : F_NONE;
+	case 4:
+		if (KEY_IS(k, "time"))
+			return F_TIME;
+		return KEY_IS(k, "body") ? F_BODY : F_NONE;
+	case 5:
+		return KEY_IS(k, "level") ? F_LEVEL : F_NONE;
+	case 6:
+		return KEY_IS(k, "spanId") ? F_SPAN : F_NONE;
+	case 7:
+		if (KEY_IS(k, "service"))
+			return F_SERVICE;
+		if (KEY_IS(k, "message"))
+			return F_BODY;
+		if (KEY_IS(k, "traceId") || KEY_IS(k, "traceid"))
+			return F_TRACE;
+		return KEY_IS(k, "span_id") || KEY_IS(k, "span.id") ? F_SPAN : F_NONE;
+	case 8:
+		if (KEY_IS(k, "severity") || KEY_IS(k, "loglevel"))
+			return F_LEVEL;
+		return KEY_IS(k, "trace_id") || KEY_IS(k, "trace.id") ? F_TRACE : F_NONE;
+	case 9:
+		return KEY_IS(k, "timestamp") ? F_TIME : F_NONE;
+	case 10:
+		return KEY_IS(k, "@timestamp") ? F_TIME : F_NONE;
+	case 11:
+		return KEY_IS(k, "application") ? F_SERVICE : F_NONE;
+	case 12:
+		return KEY_IS(k, "service.name") || KEY_IS(k, "service_name") ? F_SERVICE : F_NONE;
+	case 13:
+		return KEY_IS(k, "severity_text") ? F_LEVEL : F_NONE;
+	case 14:
+		return KEY_IS(k, "time_unix_nano") ? F_TIME_NS : F_NONE;
+	default:
+		return F_NONE;
+	}
+}
+
+static const struct {
+	const char *name;
+	uint8_t len;
+	uint8_t sev;
+} levels[] = {
+	{ "emerg", 5, 0 }, { "emergency", 9, 0 }, { "panic", 5, 0 },
+	{ "alert", 5, 1 }, { "crit", 4, 2 }, { "critical", 8, 2 },
+	{ "fatal", 5, 2 }, { "err", 3, 3 }, { "error", 5, 3 },
+	{ "warn", 4, 4 }, { "warning", 7, 4 }, { "notice", 6, 5 },
+	{ "info", 4, 6 }, { "information", 11, 6 }, { "informational", 13, 6 },
+	{ "debug", 5, 7 }, { "trace", 5, 7 },
+};
+
+static int level_severity(const char *s, uint32_t n)
+{
+	char low[16];
+
+	if (n >= sizeof(low))
+		return -1;
+	for (uint32_t i = 0; i < n; i++)
+		low[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + ('a' - 'A') : s[i]);
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (levels[i].len == n && memcmp(levels[i].name, low, n) == 0)
+			return levels[i].sev;
+	return -1;
+}
+
+/* Unit from magnitude: seconds < 1e11 <= ms < 1e14 <= us < 1e17 <= ns. */
+static int64_t unit_ns(double v, int always_ns)
+{
+	if (always_ns || v >= 1e17)
+		return 1;
+	return v < 1e11 ? 1000000000 : v < 1e14 ? 1000000 : 1000;
+}
+
+/* The same in integers: 99999999999999999 would round to 1e17 in double. */
+static int64_t unit_ns_u64(uint64_t v, int always_ns)
+{
+	if (always_ns || v >= 100000000000000000ull)
+		return 1;
+	return v < 100000000000ull ? 1000000000 : v < 100000000000000ull ? 1000000 : 1000;
+}
+
+/* A number with an exponent: rare, so computed in double (about 15
+ * significant digits, exact to the microsecond for current seconds). */
+static int number_ns_exp(const char *s, uint32_t n, int always_ns, int64_t *ns)
+{
+	double m = 0;
+	int e = 0, esign = 1, ex = 0;
+	uint32_t i = 0;
+
+	for (; i < n && is_digit(s[i]); i++)
+		m = m * 10 + (s[i] - '0');
+	if (i < n && s[i] == '.')
+		for (i++; i < n && is_digit(s[i]); i++, e--)
+			m = m * 10 + (s[i] - '0');
+	i++;   /* 'e' or 'E' */
+	if (i < n && (s[i] == '+' || s[i] == '-'))
+		esign = s[i++] == '-' ? -1 : 1;
+	for (; i < n && is_digit(s[i]); i++)
+		if (ex < 1000)
+			ex = ex * 10 + (s[i] - '0');
+	e += esign * ex;
+	if (e > 40)
+		return m == 0 ? (*ns = 0, 1) : 0;
+	if (e < -60) {
+		m = 0;   /* under a femtosecond of anything */
+		e = 0;
+	}
+	for (; e > 0; e--)
+		m *= 10;
+	for (; e < 0; e++)
+		m /= 10;
+	double v = m * (double)unit_ns(m, always_ns);
+
+	if (!(v < 9.2e18))
+		return 0;
+	*ns = (int64_t)(v + 0.5);
+	return 1;
+}
+
+/* s is a valid JSON number; exact integer arithmetic unless it has an
+ * exponent. Returns 1 with *ns set, or 0 when negative or out of range. */
+static int number_ns(const char *s, uint32_t n, int always_ns, int64_t *ns)
+{
+	uint64_t ip = 0;
+	uint32_t i = 0;
+
+	if (s[0] == '-')
+		return 0;
+	if (memchr(s, 'e', n) != NULL || memchr(s, 'E', n) != NULL)
+		return number_ns_exp(s, n, always_ns, ns);
+	for (; i < n && is_digit(s[i]); i++) {
+		if (i >= 19)
+			return 0;   /* >= 1e19 ns is past int64 anyway */
+		ip = ip * 10 + (uint64_t)(s[i] - '0');
+	}
+	int64_t scale = unit_ns_u64(ip, always_ns), f = 0, m = scale;
+
+	if (i < n && s[i] == '.')
+		for (uint32_t k = i + 1; k < n && m > 1; k++) {
+			m /= 10;
+			f += (s[k] - '0') * m;
+		}
+	if (ip > (uint64_t)(INT64_MAX - f) / (uint64_t)scale)
+		return 0;
+	*ns = (int64_t)ip * scale + f;
+	return 1;
+}
+
+/* v is a raw JSON value. */
+static int parse_time(const struct sl_str *v, int always_ns, int64_t *ns)
+{
+	if (v->p[0] == '"') {
+		const char *s = v->p + 1;
+		uint32_t sn = v->n - 2, j = 0;
+		int64_t t;
+
+		if (sn >= 20 && sl_syslog_rfc3339(s, sn, &t) == sn) {
+			*ns = t;
+			return 1;
+		}
+		/* OTLP/JSON writes 64-bit integers as strings. */
+		if (sn > 0 && scan_number(s, sn, &j) == 0 && j == sn)
+			return number_ns(s, sn, always_ns, ns);
+		return 0;
+	}
+	if (v->p[0] == '-' || is_digit(v->p[0]))
+		return number_ns(v->p, v->n, always_ns, ns);
+	return 0;
+}
+
+static int parse_level(const struct sl_str *v, struct sl_jsonl *o)
+{
+	if (v->p[0] == '"') {
+		o->level.p = v->p + 1;
+		o->level.n = v->n - 2;
+		o->severity = level_severity(o->level.p, o->level.n);
+		return 1;
+	}
+	if (v->n == 1 && v->p[0] >= '0' && v->p[0] <= '7') {
+		o->level = *v;
+		o->severity = v->p[0] - '0';
+		return 1;
+	}
+	return 0;
+}
+
+static int take_string(const struct sl_str *v, struct sl_str *dst)
+{
+	if (v->p[0] != '"')
+		return 0;
+	dst->p = v->p + 1;
+	dst->n = v->n - 2;
+	return 1;
+}
+
+/* Files one member under its field, or as an attribute. */
+static void take(struct sl_jsonl *o, const struct sl_str *k, const struct sl_str *v,
+		 unsigned *taken)
+{
+	enum field f = classify(k);
+	unsigned bit = f == F_TIME_NS ? 1u << F_TIME : 1u << f;
+	int ok = 0;
+
+	if (f != F_NONE && !(*taken & bit)) {
+		switch (f) {
+		case F_TIME:
+		case F_TIME_NS:
+			ok = parse_time(v, f == F_TIME_NS, &o->time_ns);
+			break;
+		case F_LEVEL:
+			ok = parse_level(v, o);
+			break;
+		case F_SERVICE:
+			ok = take_string(v, &o->service);
+			break;
+		case F_BODY:
+			ok = take_string(v, &o->body);
+			o->body_escaped = ok && memchr(o->body.p, '\\', o->body.n) != NULL;
+			break;
+		case F_TRACE:
+			ok = take_string(v, &o->trace_id);
+			break;
+		case F_SPAN:
+			ok = take_string(v, &o->span_id);
+			break;
+		default:
+			break;
+		}
+		if (ok) {
+			*taken |= bit;
+			return;
+		}
+	}
+	if (o->n_attrs < SL_JSONL_MAX_ATTRS) {
+		o->attrs[o->n_attrs].key = *k;
+		o->attrs[o->n_attrs].value = *v;
+		o->n_attrs++;
+	} else {
+		o->attrs_dropped++;
+	}
+}
+
+static void reset(struct sl_jsonl *o)
+{
+	o->time_ns = 0;
+	o->severity = -1;
+	o->level = o->service = o->body = o->trace_id = o->span_id = (struct sl_str){ NULL, 0 };
+	o->body_escaped = 0;
+	o->n_attrs = 0;
+	o->attrs_dropped = 0;
+}
+
+int sl_jsonl_parse(const char *p, uint32_t n, struct sl_jsonl *out)
+{
+	unsigned taken = 0;
+	uint32_t i;
+
+	reset(out);
+	if (p == NULL)
+		return -EINVAL;
+	i = skip_ws(p, n, 0);
+	if (i >= n || p[i] != '{')
+		return -EINVAL;
+	i = skip_ws(p, n, i + 1);
+	if (i < n && p[i] == '}') {
+		i++;
+	} else {
+		for (;;) {
+			struct sl_str k, v;
+
+			if (member_head(p, n, &i, &k) < 0)
+				goto fail;
+			v.p = p + i;
+			if (scan_value(p, n, &i, 1) < 0)
+				goto fail;
+			v.n = (uint32_t)(p + i - v.p);
+			take(out, &k, &v, &taken);
+			i = skip_ws(p, n, i);
+			if (i >= n)
+				goto fail;
+			if (p[i] == '}') {
+				i++;
+				break;
+			}
+			if (p[i] != ',')
+				goto fail;
+			i = skip_ws(p, n, i + 1);
+		}
+	}
+	if (skip_ws(p, n, i) == n)
+		return 0;
+fail:
+	reset(out);
+	return -EINVAL;
+}
