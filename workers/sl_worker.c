@@ -188,6 +188,7 @@ static struct sl_str parse_record(struct sl_worker *w, uint8_t format, const cha
 		if (sl_jsonl_parse(p, n, js) == 0) {
 			w->c.records_parsed++;
 			r->json = js;
+			r->sys = NULL;   /* no syslog header: sys is not filled */
 			r->trace_id = js->trace_id;
 			r->span_id = js->span_id;
 			return js->body.n ? js->body : (struct sl_str){ p, n };
