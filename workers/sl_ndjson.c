@@ -22,6 +22,9 @@ static inline int room(struct sl_wbuf *w, uint32_t n)
 
 void sl_json_raw(struct sl_wbuf *w, const char *s, uint32_t n)
 {
+	/* An absent field is {NULL, 0}: memcpy must not see the NULL. */
+	if (n == 0)
+		return;
 	if (!room(w, n))
 		return;
 	memcpy(w->p + w->len, s, n);
@@ -196,6 +199,26 @@ static void raw_str(struct sl_wbuf *w, const struct sl_str *v)
 	}
 }
 
+/* A JSON value as received. A byte below 0x20 in it can only be
+ * insignificant whitespace (the parser refuses control characters inside
+ * strings), so it is written as a space: the same JSON, and no raw CR or
+ * tab in an NDJSON line for consumers that split lines on them. */
+static void raw_value(struct sl_wbuf *w, const struct sl_str *v)
+{
+	uint32_t i = 0;
+
+	while (i < v->n) {
+		uint32_t run = i;
+
+		while (run < v->n && (uint8_t)v->p[run] >= 0x20)
+			run++;
+		sl_json_raw(w, v->p + i, run - i);
+		if (run < v->n)
+			sl_json_raw(w, " ", 1);
+		i = run + 1;
+	}
+}
+
 /* Keys sluice writes itself; a record's own member of that name is not
  * repeated (a JSON object with duplicate keys is ambiguous downstream). */
 static int ours(const struct sl_str *k)
@@ -216,7 +239,7 @@ static void json_attributes(struct sl_wbuf *w, const struct sl_jsonl *j)
 		raw_str(w, &a->key);
 		sl_json_raw(w, ":", 1);
 		if (sl_utf8_valid((const uint8_t *)a->value.p, a->value.n))
-			sl_json_raw(w, a->value.p, a->value.n);
+			raw_value(w, &a->value);
 		else
 			sl_json_str(w, a->value.p, a->value.n);
 	}

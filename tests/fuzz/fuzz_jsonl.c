@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "sl_jsonl.h"
+#include "sl_ndjson.h"
+#include "sl_utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,6 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct ref {
 	const char *p;
 	size_t n, i;
+	int max_depth;
 };
 
 static int ref_value(struct ref *r, int depth);
@@ -100,7 +103,7 @@ static int ref_number(struct ref *r)
 
 static int ref_container(struct ref *r, int depth, char close)
 {
-	if (depth > SL_JSONL_MAX_DEPTH)
+	if (depth > r->max_depth)
 		return 0;
 	r->i++;
 	ref_ws(r);
@@ -151,15 +154,20 @@ static int ref_value(struct ref *r, int depth)
 	return 1;
 }
 
-static int ref_valid(const char *p, size_t n)
+static int ref_valid_depth(const char *p, size_t n, int max_depth)
 {
-	struct ref r = { p, n, 0 };
+	struct ref r = { p, n, 0, max_depth };
 
 	ref_ws(&r);
 	if (ref_peek(&r) != '{' || !ref_value(&r, 0))
 		return 0;
 	ref_ws(&r);
 	return r.i == n;
+}
+
+static int ref_valid(const char *p, size_t n)
+{
+	return ref_valid_depth(p, n, SL_JSONL_MAX_DEPTH);
 }
 
 static int inside(const struct sl_str *s, const char *p, uint32_t n)
@@ -170,6 +178,35 @@ static int inside(const struct sl_str *s, const char *p, uint32_t n)
 static int blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The record as the worker exports it: one line of valid JSON, valid
+ * UTF-8, no raw control character, whatever the input held. */
+static void encode_check(const char *p, uint32_t n, const struct sl_jsonl *j)
+{
+	static const char *const ids[] = { "rule-a", "rule.b" };
+	uint32_t cap = 6 * n + 8192;
+	uint8_t *out = malloc(cap);
+	struct sl_wbuf w = { out, 0, cap, 0 };
+	struct sl_log_record r = {
+		.observed_ns = 1795514400000000000LL, .json = j, .src_ip = 0x0100000a,
+		.src_port = 514, .rule_ids = ids, .n_rules = n & 1 ? 2 : 0, .truncated = n & 2,
+	};
+
+	(void)p;
+	if (out == NULL)
+		return;
+	if (sl_ndjson_log(&w, &r) != 0 || w.len < 2 || out[w.len - 1] != '\n')
+		__builtin_trap();
+	for (uint32_t i = 0; i + 1 < w.len; i++)
+		if (out[i] < 0x20)
+			__builtin_trap();
+	/* An input member sits one level deeper in the output, under
+	 * "attributes". */
+	if (!sl_utf8_valid(out, w.len) ||
+	    !ref_valid_depth((const char *)out, w.len - 1, SL_JSONL_MAX_DEPTH + 1))
+		__builtin_trap();
+	free(out);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -216,6 +253,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		b--;
 	if (b - a < 2 || p[a] != '{' || p[b - 1] != '}')
 		__builtin_trap();
+	encode_check(p, n, &j);
 	free(p);
 	return 0;
 }
