@@ -10,7 +10,7 @@ PKGS=(
   libdpdk-dev libhyperscan-dev libzstd-dev librdkafka-dev libyaml-dev
   # tests: unit, sanitizers, fuzzing, system
   libcmocka-dev libpcre2-dev clang libclang-rt-14-dev
-  iproute2 iputils-ping bsdutils netcat-openbsd kcat
+  iproute2 iputils-ping bsdutils netcat-openbsd kcat ethtool procps
 )
 
 missing=()
