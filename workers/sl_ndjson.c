@@ -249,19 +249,40 @@ static void json_attributes(struct sl_wbuf *w, const struct sl_jsonl *j)
 	}
 }
 
+/* Opens a record: its times (the record's own, else when it was seen)
+ * and, for a known syslog severity (0..7), the OpenTelemetry number. */
+static void begin_record(struct sl_wbuf *w, int64_t time_ns, int64_t observed_ns,
+			 int severity)
+{
+	LIT(w, "{\"time_unix_nano\":");
+	sl_json_i64(w, time_ns ? time_ns : observed_ns);
+	LIT(w, ",\"observed_time_unix_nano\":");
+	sl_json_i64(w, observed_ns);
+	if (severity >= 0) {
+		LIT(w, ",\"severity_number\":");
+		sl_json_u64(w, (uint64_t)sl_severity_number(severity));
+	}
+}
+
+/* Closes attributes and the record; a record that did not fit is taken
+ * back whole, so a batch never holds half a line. */
+static int end_record(struct sl_wbuf *w, uint32_t mark)
+{
+	LIT(w, "}}\n");
+	if (w->overflow) {
+		w->len = mark;
+		w->overflow = 0;
+		return -ENOSPC;
+	}
+	return 0;
+}
+
 static int encode_json_record(struct sl_wbuf *w, const struct sl_log_record *r)
 {
 	const struct sl_jsonl *j = r->json;
 	uint32_t mark = w->len;
 
-	LIT(w, "{\"time_unix_nano\":");
-	sl_json_i64(w, j->time_ns ? j->time_ns : r->observed_ns);
-	LIT(w, ",\"observed_time_unix_nano\":");
-	sl_json_i64(w, r->observed_ns);
-	if (j->severity >= 0) {
-		LIT(w, ",\"severity_number\":");
-		sl_json_u64(w, (uint64_t)sl_severity_number(j->severity));
-	}
+	begin_record(w, j->time_ns, r->observed_ns, j->severity);
 	if (j->level.n) {
 		LIT(w, ",\"severity_text\":");
 		raw_str(w, &j->level);
@@ -282,13 +303,7 @@ static int encode_json_record(struct sl_wbuf *w, const struct sl_log_record *r)
 	}
 	encode_attributes(w, r);
 	json_attributes(w, j);
-	LIT(w, "}}\n");
-	if (w->overflow) {
-		w->len = mark;
-		w->overflow = 0;
-		return -ENOSPC;
-	}
-	return 0;
+	return end_record(w, mark);
 }
 
 int sl_ndjson_log(struct sl_wbuf *w, const struct sl_log_record *r)
@@ -299,13 +314,8 @@ int sl_ndjson_log(struct sl_wbuf *w, const struct sl_log_record *r)
 	const struct sl_syslog *s = r->sys;
 	uint32_t mark = w->len;
 
-	LIT(w, "{\"time_unix_nano\":");
-	sl_json_i64(w, s->time_ns ? s->time_ns : r->observed_ns);
-	LIT(w, ",\"observed_time_unix_nano\":");
-	sl_json_i64(w, r->observed_ns);
+	begin_record(w, s->time_ns, r->observed_ns, s->pri >= 0 ? s->pri & 7 : -1);
 	if (s->pri >= 0) {
-		LIT(w, ",\"severity_number\":");
-		sl_json_u64(w, (uint64_t)sl_severity_number(s->pri & 7));
 		LIT(w, ",\"severity_text\":\"");
 		const char *t = sl_severity_text(s->pri & 7);
 
@@ -330,11 +340,5 @@ int sl_ndjson_log(struct sl_wbuf *w, const struct sl_log_record *r)
 		LIT(w, "\"");
 	}
 	encode_attributes(w, r);
-	LIT(w, "}}\n");
-	if (w->overflow) {
-		w->len = mark;
-		w->overflow = 0;
-		return -ENOSPC;
-	}
-	return 0;
+	return end_record(w, mark);
 }
