@@ -59,6 +59,12 @@ int sl_app_start(struct sl_app *app, char *err, size_t errlen)
 	rc = create_workers(app, err, errlen);
 	if (rc != 0)
 		return rc;
+	if (app->cfg.templates.enabled) {
+		app->templates = sl_tplm_create(&app->cfg, app->n_workers,
+						(int)rte_socket_id(), err, errlen);
+		if (app->templates == NULL)
+			return -ENOMEM;
+	}
 	for (unsigned i = 0; i < app->n_ports; i++)
 		sl_port_announce(&app->ports[i]);
 	/* Written once before launch so that a watcher sees the embedded
@@ -94,6 +100,9 @@ void sl_app_stop(struct sl_app *app)
 	}
 	sl_kafka_destroy(app->kafka);
 	app->kafka = NULL;
+	/* After Kafka: its delivery reports put control's batches back. */
+	sl_tplm_destroy(app->templates);
+	app->templates = NULL;
 	for (unsigned w = 0; w < app->n_workers; w++)
 		sl_worker_destroy(app->workers[w]);
 	app->n_workers = 0;

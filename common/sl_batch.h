@@ -18,6 +18,8 @@
 enum sl_encoding {
 	SL_ENC_ZSTD = 0,   /* payload is one zstd frame of NDJSON */
 	SL_ENC_PLAIN = 1,  /* payload is NDJSON; librdkafka may compress */
+	SL_ENC_SNAPSHOT = 2, /* raw[] holds struct sl_tpl_delta entries for the
+			      * control core; never produced to Kafka */
 };
 
 struct rte_mempool;

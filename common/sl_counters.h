@@ -109,6 +109,14 @@ extern const char *const sl_export_drop_name[SL_EXPORT_DROP_COUNT];
 extern const char *const sl_export_drop_desc[SL_EXPORT_DROP_COUNT];
 extern const char *const sl_kind_name[SL_KIND_COUNT];
 
+/* Records of a kind sluice derives from received ones (template counts)
+ * are not received records: the record ledger leaves them out, and
+ * their export is counted only in the topic's own stats. */
+static inline int sl_kind_in_ledger(unsigned kind)
+{
+	return kind != SL_KIND_TEMPLATES;
+}
+
 /* A worker's counters. Monotonic except the *_held gauges. */
 struct sl_worker_counters {
 	uint64_t rx_packets;
@@ -134,6 +142,15 @@ struct sl_worker_counters {
 	uint64_t batches_handed;
 	uint64_t bytes_raw_handed;    /* NDJSON bytes before compression */
 	uint64_t bytes_out_handed;    /* payload bytes after compression */
+	/* templates (workers/sl_template.h) */
+	uint64_t tpl_records;         /* records given a template id */
+	uint64_t tpl_created;
+	uint64_t tpl_generalised;
+	uint64_t tpl_unclustered;     /* table full: id of the masked line */
+	uint64_t tpl_svc_overflow;    /* counts filed under service "" */
+	uint64_t tpl_live;            /* gauge: templates in the table */
+	uint64_t tpl_snapshots;       /* snapshot batches handed to control */
+	uint64_t tpl_snapshot_waits;  /* snapshot postponed: no batch or ring full */
 	/* loop health */
 	uint64_t polls;
 	uint64_t busy_polls;          /* polls that received at least one packet */

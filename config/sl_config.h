@@ -9,6 +9,7 @@
 #define SL_CONFIG_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -124,6 +125,13 @@ struct sl_config {
 		unsigned n_files;
 		char cache_dir[PATH_MAX];     /* compiled databases; "" = no cache */
 	} rules;
+
+	struct {
+		bool enabled;                 /* templates.enabled, default true */
+		unsigned max;                 /* templates per worker, default 4096 */
+		unsigned similarity_pct;      /* 1..100, default 70 */
+		unsigned interval_ms;         /* merge and export period, default 10000 */
+	} templates;
 };
 
 /* Errors collected while loading; every one names file:line. */

@@ -165,6 +165,18 @@ const struct sl_config_key sl_config_schema[] = {
 	{ .path = "rules.cache_dir", .type = SL_CT_STRING,
 	  FIELD(C, rules.cache_dir), .def = "",
 	  .desc = "Directory for compiled rule databases, keyed by a hash of the rule set, Hyperscan's version and the CPU: a restart with an unchanged rule set skips the compile. Empty: no cache. Production: `/var/cache/sluice`" },
+
+	{ .path = "templates.enabled", .type = SL_CT_BOOL, FIELD(C, templates.enabled),
+	  .def = "true",
+	  .desc = "Mine error templates: every log record carries `attributes[\"sluice.template_id\"]`, and per-template counts go to the templates topic" },
+	{ .path = "templates.max", FIELD(C, templates.max), UINT(16, 1048576, "4096"),
+	  .desc = "Templates each worker learns; past that, a line that matches none carries the id of its masked text and counts as `templates.unclustered`. About 1.7 KiB each" },
+	{ .path = "templates.similarity_pct", FIELD(C, templates.similarity_pct),
+	  UINT(1, 100, "70"),
+	  .desc = "A line joins a template when at least this share of its token positions match (a `<*>` matches anything)" },
+	{ .path = "templates.interval_ms", FIELD(C, templates.interval_ms),
+	  UINT(1000, 3600000, "10000"),
+	  .desc = "How often per-template counts are merged on the control core and sent to the templates topic" },
 };
 
 #undef C

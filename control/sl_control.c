@@ -32,6 +32,13 @@ static unsigned drain(struct sl_app *app)
 		for (unsigned i = 0; i < n; i++) {
 			struct sl_batch *b = objs[i];
 
+			if (b->encoding == SL_ENC_SNAPSHOT) {
+				/* Template counts, not records: merged here. */
+				if (app->templates != NULL)
+					sl_tplm_add(app->templates, b);
+				sl_batch_put(b);
+				continue;
+			}
 			app->dequeued_batches++;
 			app->dequeued_records += b->n_records;
 			/* A refused produce has already been counted by
@@ -42,6 +49,20 @@ static unsigned drain(struct sl_app *app)
 		moved += n;
 	}
 	return moved;
+}
+
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void emit_templates(struct sl_app *app)
+{
+	if (app->templates != NULL)
+		sl_tplm_emit(app->templates, app->kafka, wall_ns());
 }
 
 static int workers_done(const struct sl_app *app)
@@ -64,6 +85,8 @@ int sl_control_run(struct sl_app *app)
 	uint64_t hz = rte_get_tsc_hz();
 	uint64_t period = hz / 1000 * app->cfg.stats.interval_ms;
 	uint64_t next_stats = rte_rdtsc() + period;
+	uint64_t tpl_period = hz / 1000 * app->cfg.templates.interval_ms;
+	uint64_t next_tpl = rte_rdtsc() + tpl_period;
 	const struct timespec nap = { 0, IDLE_SLEEP_NS };
 
 	for (;;) {
@@ -73,6 +96,10 @@ int sl_control_run(struct sl_app *app)
 		unsigned reports = sl_kafka_poll(app->kafka);
 		uint64_t now = rte_rdtsc();
 
+		if (now >= next_tpl) {
+			emit_templates(app);
+			next_tpl = now + tpl_period;
+		}
 		if (now >= next_stats) {
 			sl_stats_write(app, 0);
 			next_stats = now + period;
@@ -86,6 +113,8 @@ int sl_control_run(struct sl_app *app)
 			nanosleep(&nap, NULL);
 	}
 	drain(app);
+	/* The workers' last snapshots are merged: send them before the flush. */
+	emit_templates(app);
 	unsigned left = sl_kafka_flush(app->kafka, app->cfg.kafka.flush_timeout_ms);
 
 	if (left > 0)

@@ -126,7 +126,8 @@ static void count_failure(struct sl_kafka *k, const struct sl_batch *b,
 
 	ts->failed_batches++;
 	ts->failed_records += b->n_records;
-	k->st.drops[reason - 1] += b->n_records;
+	if (sl_kind_in_ledger(b->kind))
+		k->st.drops[reason - 1] += b->n_records;
 }
 
 /* At most one line a second: with Kafka away for minutes every batch
@@ -160,7 +161,8 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
 	(void)rk;
 	k->reports++;
 	k->st.pending_batches--;
-	k->st.pending_records -= b->n_records;
+	if (sl_kind_in_ledger(b->kind))
+		k->st.pending_records -= b->n_records;
 	if (reason == 0) {
 		struct sl_kafka_topic_stats *ts = &k->st.topic[b->kind];
 		int64_t lat = rd_kafka_message_latency(m);
@@ -438,7 +440,8 @@ int sl_kafka_produce(struct sl_kafka *k, struct sl_batch *b)
 			      RD_KAFKA_V_END);
 	if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		k->st.pending_batches++;
-		k->st.pending_records += b->n_records;
+		if (sl_kind_in_ledger(b->kind))
+			k->st.pending_records += b->n_records;
 		return 0;
 	}
 	rd_kafka_headers_destroy(h); /* only owned by librdkafka on success */

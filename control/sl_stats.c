@@ -85,8 +85,14 @@ static void write_worker(FILE *f, const struct sl_worker *w,
 		c->records_scan_failed, c->records_handed, c->records_held);
 	json_drops(f, "dropped", c->rec_drop, SL_REC_DROP_COUNT, sl_rec_drop_name);
 	fprintf(f, "},\"batches\":{\"handed\":%" PRIu64 ",\"bytes_raw\":%" PRIu64
-		",\"bytes_out\":%" PRIu64 "}}", c->batches_handed, c->bytes_raw_handed,
+		",\"bytes_out\":%" PRIu64 "},", c->batches_handed, c->bytes_raw_handed,
 		c->bytes_out_handed);
+	fprintf(f, "\"templates\":{\"records\":%" PRIu64 ",\"live\":%" PRIu64
+		",\"created\":%" PRIu64 ",\"generalised\":%" PRIu64 ",\"unclustered\":%" PRIu64
+		",\"service_overflow\":%" PRIu64 ",\"snapshots\":%" PRIu64
+		",\"snapshot_waits\":%" PRIu64 "}}",
+		c->tpl_records, c->tpl_live, c->tpl_created, c->tpl_generalised,
+		c->tpl_unclustered, c->tpl_svc_overflow, c->tpl_snapshots, c->tpl_snapshot_waits);
 
 	l->pkt_received += c->rx_packets;
 	l->pkt_delivered += c->pkt_delivered;
@@ -119,7 +125,8 @@ static void write_export(FILE *f, const struct sl_app *app,
 			t->records, t->bytes_raw, t->bytes_out, t->failed_batches,
 			t->failed_records, t->batches ? t->latency_us_sum / t->batches : 0,
 			t->latency_us_max);
-		l->rec_exported += t->records;
+		if (sl_kind_in_ledger((unsigned)k))
+			l->rec_exported += t->records;
 	}
 	fputs("},", f);
 	json_drops(f, "dropped", ks->drops, SL_EXPORT_DROP_COUNT, sl_export_drop_name);
@@ -235,6 +242,10 @@ static void write_doc(FILE *f, struct sl_app *app, int final)
 	}
 	fputs("],", f);
 	write_rules(f, app);
+	if (app->templates != NULL) {
+		sl_tplm_write_stats(app->templates, f);
+		fputc(',', f);
+	}
 	write_no_listener(f, app);
 	write_ledger(f, app, &l, final);
 	fputs("}\n", f);

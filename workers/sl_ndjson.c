@@ -179,6 +179,16 @@ static void encode_attributes(struct sl_wbuf *w, const struct sl_log_record *r)
 		}
 		LIT(w, "]");
 	}
+	if (r->template_id) {
+		static const char hex[] = "0123456789abcdef";
+		char id[16];
+
+		for (int i = 0; i < 16; i++)
+			id[i] = hex[(r->template_id >> (60 - 4 * i)) & 15];
+		LIT(w, ",\"sluice.template_id\":\"");
+		sl_json_raw(w, id, 16);
+		LIT(w, "\"");
+	}
 	if (r->parse_error)
 		LIT(w, ",\"sluice.parse_error\":true");
 	if (r->truncated)

@@ -41,6 +41,7 @@ struct sl_log_record {
 	struct sl_str trace_id, span_id;  /* empty when the record has none */
 	const char *const *rule_ids;      /* ids of the rules that matched */
 	unsigned n_rules;
+	uint64_t template_id;             /* 0: none */
 };
 
 /* Appends one record and its '\n'. Returns 0, or -ENOSPC with w unchanged. */

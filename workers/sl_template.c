@@ -20,8 +20,9 @@
 
 struct tpl {
 	uint64_t id;
-	uint64_t reported;             /* id the control core last saw; 0: never */
+	uint64_t since;                /* id at the last snapshot, or at creation */
 	int32_t next;                  /* next template in the same leaf */
+	uint8_t announced;             /* in a snapshot already */
 	uint16_t n_tok;
 	uint16_t text_len;
 	uint64_t wild;                 /* bit i: token i is exactly <*> */
@@ -429,11 +430,12 @@ static int32_t create(struct sl_tpl_table *t, struct node *leaf, const struct li
 	tp->n_tok = l->n_tok;
 	tp->wild = l->wild;
 	tp->param = l->param;
-	tp->reported = 0;
+	tp->announced = 0;
 	memcpy(tp->tok, l->tok, l->n_tok * sizeof(tp->tok[0]));
 	memcpy(tp->off, l->off, l->n_tok * sizeof(tp->off[0]));
 	memcpy(tp->len, l->tlen, l->n_tok * sizeof(tp->len[0]));
 	set_text(tp, l->text, l->len);
+	tp->since = tp->id;
 	tp->next = leaf->head;
 	leaf->head = idx;
 	t->st.created++;
@@ -579,11 +581,12 @@ uint32_t sl_tpl_snapshot(struct sl_tpl_table *t, uint8_t *buf, uint32_t cap,
 			return o;
 		}
 		memcpy(d.count, c->count, sizeof(d.count));
-		if (tp->reported == 0)
+		if (!tp->announced)
 			d.flags = SL_TPL_F_NEW;
-		else if (tp->reported != tp->id)
-			d.replaces = tp->reported;
-		tp->reported = tp->id;
+		if (tp->since != tp->id)
+			d.replaces = tp->since;
+		tp->since = tp->id;
+		tp->announced = 1;
 		memcpy(buf + o, &d, sizeof(d));
 		memcpy(buf + o + sizeof(d), tp->text, tp->text_len);
 		memcpy(buf + o + sizeof(d) + tp->text_len, c->svc, c->svc_len);

@@ -15,7 +15,8 @@
  * by one space), so every core and every node that learned the same
  * template gives it the same id, without coordination. When a template
  * generalises (a position becomes <*>), its id changes; the snapshot says
- * which id it replaces.
+ * which id it replaces (ids it had only between two snapshots are not
+ * named).
  *
  * Thread safety: a table belongs to one worker lcore; nothing is shared.
  * No allocation after sl_tpl_table_init(): the caller provides the memory
@@ -83,7 +84,9 @@ void sl_tpl_get_stats(const struct sl_tpl_table *t, struct sl_tpl_stats *st);
  * (worker to control core), not a wire format. */
 struct sl_tpl_delta {
 	uint64_t id;
-	uint64_t replaces;       /* id the control core last saw, or 0 */
+	uint64_t replaces;       /* id the template had at the last snapshot
+				  * (or when created), when it changed since;
+				  * records may carry it. Else 0 */
 	uint32_t count[SL_TPL_SEVERITIES];
 	uint16_t text_len;
 	uint8_t svc_len;

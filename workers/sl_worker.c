@@ -61,6 +61,19 @@ struct sl_worker *sl_worker_create(uint16_t idx, unsigned lcore, int socket,
 	w->linear = rte_malloc_socket("sl_linear", LINEAR_MAX, RTE_CACHE_LINE_SIZE, socket);
 	if (sl_rules_count(rules) > 0)
 		w->scratch = sl_rules_scratch(rules);
+	if (cfg->templates.enabled) {
+		void *mem = rte_zmalloc_socket("sl_templates", sl_tpl_table_size(cfg->templates.max),
+					       RTE_CACHE_LINE_SIZE, socket);
+
+		w->tpl = sl_tpl_table_init(mem, cfg->templates.max, cfg->templates.similarity_pct);
+		if (w->tpl == NULL) {
+			rte_free(mem);
+			snprintf(err, errlen, "worker %u: cannot allocate %u templates (%zu bytes)",
+				 idx, cfg->templates.max, sl_tpl_table_size(cfg->templates.max));
+			sl_worker_destroy(w);
+			return NULL;
+		}
+	}
 	if (w->ring == NULL || w->batch_pool == NULL || w->zc == NULL ||
 	    w->rule_hits == NULL || w->no_listener_udp == NULL || w->linear == NULL ||
 	    sl_reasm_init(&w->reasm, cfg->reassembly.max_flows, cfg->reassembly.timeout_ms,
@@ -78,6 +91,8 @@ struct sl_worker *sl_worker_create(uint16_t idx, unsigned lcore, int socket,
 
 	w->delay_tsc = hz / 1000 * cfg->batch.max_delay_ms;
 	w->publish_period_tsc = hz / 1000000 * PUBLISH_PERIOD_US;
+	w->tpl_period_tsc = hz / 1000 * cfg->templates.interval_ms;
+	w->tpl_deadline_tsc = rte_rdtsc() + w->tpl_period_tsc;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	w->epoch_tsc = rte_rdtsc();
 	w->epoch_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
@@ -98,6 +113,7 @@ void sl_worker_destroy(struct sl_worker *w)
 	rte_free(w->linear);
 	rte_free(w->no_listener_udp);
 	rte_free(w->rule_hits);
+	rte_free(w->tpl);
 	rte_free(w);
 }
 
@@ -144,6 +160,51 @@ void sl_worker_flush(struct sl_worker *w)
 		w->c.rec_drop[SL_REC_DROP_RING_FULL] += n;
 		sl_batch_put(b);
 	}
+}
+
+static void tpl_gauges(struct sl_worker *w)
+{
+	struct sl_tpl_stats st;
+
+	sl_tpl_get_stats(w->tpl, &st);
+	w->c.tpl_created = st.created;
+	w->c.tpl_generalised = st.generalised;
+	w->c.tpl_unclustered = st.unclustered;
+	w->c.tpl_svc_overflow = st.svc_overflow;
+	w->c.tpl_live = st.templates;
+}
+
+int sl_worker_templates_flush(struct sl_worker *w)
+{
+	int more = 1;
+
+	if (w->tpl == NULL)
+		return 1;
+	tpl_gauges(w);
+	while (more) {
+		struct sl_batch *b = sl_batch_get(w->batch_pool, w->idx, SL_KIND_TEMPLATES);
+
+		if (b == NULL || rte_ring_free_count(w->ring) == 0) {
+			/* Counts stay in the table for the next attempt. */
+			sl_batch_put(b);
+			w->c.tpl_snapshot_waits++;
+			return 0;
+		}
+		/* Entries are 8-byte aligned inside raw[] (64-byte aligned). */
+		b->raw_len = sl_tpl_snapshot(w->tpl, b->raw, b->raw_cap, &more);
+		if (b->raw_len == 0) {
+			sl_batch_put(b);
+			break;
+		}
+		b->encoding = SL_ENC_SNAPSHOT;
+		b->payload = b->raw;
+		b->len = b->raw_len;
+		b->handed_tsc = rte_rdtsc();
+		/* SP ring with a free slot checked above: cannot fail. */
+		rte_ring_sp_enqueue(w->ring, b);
+		w->c.tpl_snapshots++;
+	}
+	return 1;
 }
 
 /* Encodes one record into the open batch, opening or rotating as needed. */
@@ -212,6 +273,28 @@ static struct sl_str parse_record(struct sl_worker *w, uint8_t format, const cha
 	return sys->msg;
 }
 
+/* Groups the record's message into a template and counts it by service
+ * and severity (cost per record: docs/perf.md, template stage). */
+static void template_of(struct sl_worker *w, struct sl_log_record *r, struct sl_str msg)
+{
+	struct sl_str svc = { "", 0 };
+	int sev = -1;
+	int32_t idx;
+
+	if (r->json != NULL) {
+		svc = r->json->service;
+		sev = r->json->severity;
+	} else if (r->sys != NULL) {
+		svc = r->sys->app;
+		sev = r->sys->pri >= 0 ? r->sys->pri & 7 : -1;
+	}
+	r->template_id = sl_tpl_learn(w->tpl, msg.p, msg.n, &idx);
+	if (r->template_id != 0)
+		w->c.tpl_records++;
+	if (idx >= 0)
+		sl_tpl_count(w->tpl, idx, svc.p, svc.n, sev);
+}
+
 static void log_record(struct sl_worker *w, const char *p, uint32_t n,
 		       const struct sl_pkt_info *pi, uint8_t format, uint64_t tsc)
 {
@@ -244,6 +327,8 @@ static void log_record(struct sl_worker *w, const char *p, uint32_t n,
 	} else if (m < 0) {
 		w->c.records_scan_failed++;
 	}
+	if (w->tpl != NULL)
+		template_of(w, &r, scan);
 	append_record(w, &r, tsc);
 }
 
@@ -417,8 +502,14 @@ int sl_worker_main(void *arg)
 
 		if (w->open != NULL && now >= w->deadline_tsc)
 			sl_worker_flush(w);
+		if (now >= w->tpl_deadline_tsc) {
+			sl_worker_templates_flush(w);
+			w->tpl_deadline_tsc = now + w->tpl_period_tsc;
+		}
 		if (now >= w->publish_tsc) {
 			reap(w, now);
+			if (w->tpl != NULL)
+				tpl_gauges(w);
 			sl_counters_publish(&w->pub, &w->c);
 			w->publish_tsc = now + w->publish_period_tsc;
 		}
@@ -428,6 +519,9 @@ int sl_worker_main(void *arg)
 	/* Ordered stop: RX is no longer polled; hand what is open and publish
 	 * the final counters before telling control we are done. */
 	sl_worker_flush(w);
+	/* The last counts: if no batch is free they stay uncounted on the
+	 * control core (the records themselves are exported regardless). */
+	sl_worker_templates_flush(w);
 	/* Datagrams still incomplete will never complete: their fragments are
 	 * dropped (the table frees them when the worker is destroyed). */
 	w->c.pkt_drop[SL_PKT_DROP_FRAG_DROPPED] += w->c.frags_held;

@@ -28,6 +28,7 @@
 #include "sl_port.h"
 #include "sl_reasm.h"
 #include "sl_rules.h"
+#include "sl_template.h"
 
 enum sl_run_state { SL_STATE_RUN = 0, SL_STATE_STOP = 1 };
 
@@ -42,6 +43,9 @@ struct sl_worker {
 	hs_scratch_t *scratch;
 	struct sl_reasm reasm;
 	uint8_t *linear;                /* a reassembled datagram, copied flat */
+	struct sl_tpl_table *tpl;       /* NULL when templates.enabled is false */
+	uint64_t tpl_deadline_tsc;      /* next template snapshot */
+	int tpl_more;                   /* a snapshot pass is under way */
 
 	/* setup */
 	uint16_t idx;                   /* 0..n_workers-1: queue index on every port */
@@ -56,6 +60,7 @@ struct sl_worker {
 	uint8_t encoding;               /* enum sl_encoding of sealed batches */
 	uint64_t delay_tsc;             /* batch.max_delay_ms in TSC cycles */
 	uint64_t publish_period_tsc;
+	uint64_t tpl_period_tsc;        /* templates.interval_ms */
 	uint64_t epoch_tsc;             /* wall clock anchor for timestamps */
 	int64_t epoch_ns;
 	double ns_per_tsc;
@@ -87,6 +92,12 @@ void sl_worker_burst(struct sl_worker *w, const struct sl_port *p,
 
 /* Seals and hands the open batch to the control ring. */
 void sl_worker_flush(struct sl_worker *w);
+
+/* Hands the template counts gathered since the last call to the control
+ * core, in snapshot batches (kind SL_KIND_TEMPLATES, encoding
+ * SL_ENC_SNAPSHOT). When no batch or ring slot is free, what is left
+ * stays counted for the next call. Returns 1 when all was handed. */
+int sl_worker_templates_flush(struct sl_worker *w);
 
 /* Frees everything; the ring must be empty. Accepts NULL. */
 void sl_worker_destroy(struct sl_worker *w);

@@ -7,6 +7,7 @@ exact counters from the stats file and the records read back from Kafka,
 and stops sluice with SIGTERM. Prints 'N passed, N failed' at the end.
 """
 import argparse
+import collections
 import glob
 import os
 import shutil
@@ -290,6 +291,71 @@ def test_jsonl_listener():
     raw = r["not json at all"]
     assert raw["attributes"]["sluice.parse_error"] is True, raw
     assert any(x["body"].startswith("bad utf8") for x in recs), recs
+    assert fin["ledger"]["balanced"], fin["ledger"]
+
+
+def fnv1a64(text):
+    h = 0xcbf29ce484222325
+    for b in text.encode():
+        h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+    return "%016x" % (h or 1)
+
+
+@test
+def test_templates():
+    """Every record carries the content-addressed id of its template (FNV-1a
+    64 of the template text, recomputed here); per-template counts by
+    service and severity reach the templates topic; the top templates are
+    in the stats; template lines stay out of the record ledger."""
+    tmp = tmpdir("sl-tpl-")
+    lines = []
+    for i in range(60):
+        lines.append("<131>Nov 24 10:00:01 h api[1]: disk /dev/sd%d full at %d%%" % (i % 3, 90 + i % 9))
+    for i in range(30):
+        lines.append("<134>Nov 24 10:00:02 h db[2]: connection from 10.0.%d.%d closed" % (i, i + 1))
+    for i in range(20):
+        lines.append("<134>Nov 24 10:00:03 h api[1]: connection from 10.1.0.%d closed" % i)
+    for user in ("alice", "bob", "carol"):
+        lines.append("<134>Nov 24 10:00:04 h sshd[3]: session opened for user %s" % user)
+    frames = [pkt.udp_frame(l.encode(), dport=514) for l in lines]
+    vdev, _ = pcap_vdev(tmp, frames)
+    cfg = base_cfg(templates={"interval_ms": 1000})
+    with Sluice(ARGS.sluice, cfg, [vdev], workdir=tmp, name="templates") as s:
+        wait_for(lambda: s.stats()["ledger"]["records"]["exported"] >= len(lines), 30,
+                 "all exported")
+        wait_for(lambda: s.stats()["templates"]["records"] >= len(lines), 30,
+                 "template counts merged")
+        wait_for(lambda: s.stats()["templates"]["lines_sent"] >= 4, 30, "template lines sent")
+        recs = cat(ARGS.sluice_cat, s.bootstrap(), "sluice.logs")
+        tpl = cat(ARGS.sluice_cat, s.bootstrap(), "sluice.templates")
+        rc, fin = s.stop()
+    assert rc == 0, s.output()
+    assert len(recs) == len(lines), len(recs)
+    disk = fnv1a64("disk <*> full at <*>")
+    conn = fnv1a64("connection from <*> closed")
+    ids = [r["attributes"]["sluice.template_id"] for r in recs]
+    assert ids.count(disk) == 60 and ids.count(conn) == 50, collections.Counter(ids)
+    by = collections.defaultdict(int)
+    for t in tpl:
+        assert t["count"] == sum(t["severity_counts"].values()), t
+        by[(t["template_id"], t["service.name"])] += t["count"]
+    assert by[(disk, "api")] == 60 and by[(conn, "db")] == 30 and by[(conn, "api")] == 20, by
+    d = [t for t in tpl if t["template_id"] == disk]
+    assert d[0]["template"] == "disk <*> full at <*>" and d[0]["new"] is True, d
+    assert d[0]["severity_counts"] == {"ERROR": 60}, d
+    # The user name generalises on the second line: that template now says
+    # which id it replaced.
+    sess = fnv1a64("session opened for user <*>")
+    assert any(t["template_id"] == sess and t.get("replaces") ==
+               fnv1a64("session opened for user alice") for t in tpl), tpl
+    assert sum(by.values()) == len(lines), by
+    top = fin["templates"]["top"]
+    assert top[0]["template_id"] == disk and top[0]["count"] == 60, top
+    assert top[1]["template_id"] == conn and top[1]["count"] == 50, top
+    w = fin["workers"][0]["templates"]
+    assert w["records"] == len(lines) and w["live"] == 3 and w["generalised"] == 1, w
+    assert fin["export"]["topics"]["templates"]["records"] >= 4, fin["export"]
+    assert fin["ledger"]["records"]["exported"] == len(lines), fin["ledger"]
     assert fin["ledger"]["balanced"], fin["ledger"]
 
 
