@@ -7,7 +7,7 @@
  * thread-safe. Neither reads past n; a NUL byte is an ordinary byte.
  *
  * plain, in order, each part optional but at least one of timestamp and
- * level required (docs/formats.md has the examples):
+ * level required (docs/dataplane.md has the examples):
  *   timestamp  ISO 8601 / RFC 3339: YYYY-MM-DD, 'T', 't' or ' ', hh:mm:ss,
  *              optional fraction after '.' or ',' (digits past the ninth
  *              ignored), optional Z or +hh:mm / +hhmm / +hh offset (none =
