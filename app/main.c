@@ -90,9 +90,9 @@ static void validate(const struct sl_config *cfg, struct sl_config_errors *errs,
 	for (unsigned i = 0; i < cfg->n_listeners; i++) {
 		const struct sl_listener_conf *l = &cfg->listeners[i];
 
-		if (l->format != SL_FMT_SYSLOG && l->format != SL_FMT_JSONL)
+		if (l->format == SL_FMT_STATSD || l->format == SL_FMT_SPANS)
 			sl_config_error(errs, cfg->path, l->line, "listeners[%u].format: '%s' is not "
-					"available in this build (syslog and jsonl are)", i,
+					"available in this build (syslog, jsonl, plain and access are)", i,
 					sl_format_name(l->format));
 		if (l->proto != SL_PROTO_UDP)
 			sl_config_error(errs, cfg->path, l->line, "listeners[%u].proto: tcp is not "

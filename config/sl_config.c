@@ -649,7 +649,7 @@ int sl_config_resolve(const struct sl_config *cfg, const char *rel, char *out,
 
 const char *sl_format_name(enum sl_format f)
 {
-	return (unsigned)f <= SL_FMT_SPANS ? sl_config_format_names[f] : "unknown";
+	return (unsigned)f <= SL_FMT_ACCESS ? sl_config_format_names[f] : "unknown";
 }
 
 const char *sl_proto_name(enum sl_proto p)

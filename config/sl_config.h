@@ -30,6 +30,8 @@ enum sl_format {
 	SL_FMT_JSONL = 1,
 	SL_FMT_STATSD = 2,
 	SL_FMT_SPANS = 3,
+	SL_FMT_PLAIN = 4,    /* <timestamp> <level> <message> lines */
+	SL_FMT_ACCESS = 5,   /* nginx/Apache common and combined access logs */
 };
 enum sl_compression {
 	SL_COMP_ZSTD = 0,   /* sluice compresses each batch (one zstd frame) */

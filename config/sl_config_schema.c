@@ -15,7 +15,7 @@
 
 const char *const sl_config_proto_names[] = { "udp", "tcp", NULL };
 const char *const sl_config_format_names[] = { "syslog", "jsonl", "statsd",
-					       "spans", NULL };
+					       "spans", "plain", "access", NULL };
 static const char *const compression_names[] = { "zstd", "broker", NULL };
 
 static void default_hostname(char *dst, size_t size)

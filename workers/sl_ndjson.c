@@ -316,29 +316,9 @@ static int encode_json_record(struct sl_wbuf *w, const struct sl_log_record *r)
 	return end_record(w, mark);
 }
 
-int sl_ndjson_log(struct sl_wbuf *w, const struct sl_log_record *r)
+/* Only [0-9A-Za-z-] reach these fields (sl_syslog_trace): no escaping. */
+static void trace_fields(struct sl_wbuf *w, const struct sl_log_record *r)
 {
-	if (r->json != NULL)
-		return encode_json_record(w, r);
-
-	const struct sl_syslog *s = r->sys;
-	uint32_t mark = w->len;
-
-	begin_record(w, s->time_ns, r->observed_ns, s->pri >= 0 ? s->pri & 7 : -1);
-	if (s->pri >= 0) {
-		LIT(w, ",\"severity_text\":\"");
-		const char *t = sl_severity_text(s->pri & 7);
-
-		sl_json_raw(w, t, (uint32_t)strlen(t));
-		LIT(w, "\"");
-	}
-	LIT(w, ",\"body\":");
-	sl_json_str(w, s->msg.p, s->msg.n);
-	if (s->app.n) {
-		LIT(w, ",\"service.name\":");
-		sl_json_str(w, s->app.p, s->app.n);
-	}
-	/* Only [0-9A-Za-z-] reach these fields: no escaping needed. */
 	if (r->trace_id.n) {
 		LIT(w, ",\"trace_id\":\"");
 		sl_json_raw(w, r->trace_id.p, r->trace_id.n);
@@ -349,6 +329,131 @@ int sl_ndjson_log(struct sl_wbuf *w, const struct sl_log_record *r)
 		sl_json_raw(w, r->span_id.p, r->span_id.n);
 		LIT(w, "\"");
 	}
+}
+
+static void severity_text(struct sl_wbuf *w, int severity)
+{
+	const char *t = sl_severity_text(severity);
+
+	LIT(w, ",\"severity_text\":\"");
+	sl_json_raw(w, t, (uint32_t)strlen(t));
+	LIT(w, "\"");
+}
+
+static int encode_plain_record(struct sl_wbuf *w, const struct sl_log_record *r)
+{
+	const struct sl_plain *pl = r->plain;
+	uint32_t mark = w->len;
+
+	begin_record(w, pl->time_ns, r->observed_ns, pl->severity);
+	if (pl->level.n) {
+		/* OpenTelemetry's severity_text is the level as the source wrote it. */
+		LIT(w, ",\"severity_text\":");
+		sl_json_str(w, pl->level.p, pl->level.n);
+	}
+	LIT(w, ",\"body\":");
+	sl_json_str(w, pl->msg.p, pl->msg.n);
+	trace_fields(w, r);
+	encode_attributes(w, r);
+	if (pl->thread.n) {
+		LIT(w, ",\"thread.name\":");
+		sl_json_str(w, pl->thread.p, pl->thread.n);
+	}
+	return end_record(w, mark);
+}
+
+/* The access-log fields under OpenTelemetry semantic-convention names.
+ * Header attributes are string arrays in the conventions, so the referer
+ * is a one-element array. copies: whether the string fields may be
+ * written (see sl_ndjson_log in the header). */
+static void access_attributes(struct sl_wbuf *w, const struct sl_access *a, int copies)
+{
+	struct sl_str ver = { NULL, 0 };
+
+	if (a->protocol.n > 5 && memcmp(a->protocol.p, "HTTP/", 5) == 0)
+		ver = (struct sl_str){ a->protocol.p + 5, a->protocol.n - 5 };
+	const struct {
+		const char *key;
+		const struct sl_str *v;
+	} f[] = {
+		{ ",\"client.address\":", &a->client },
+		{ ",\"user.name\":", &a->user },
+		{ ",\"http.request.method\":", &a->method },
+		{ ",\"url.path\":", &a->path },
+		{ ",\"url.query\":", &a->query },
+		{ ",\"network.protocol.version\":", &ver },
+		{ ",\"user_agent.original\":", &a->user_agent },
+		{ ",\"http.request.header.referer\":[", &a->referer },
+	};
+	unsigned dropped = 0;
+
+	LIT(w, ",\"http.response.status_code\":");
+	sl_json_u64(w, a->status);
+	LIT(w, ",\"http.response.body.size\":");
+	sl_json_u64(w, a->bytes);
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (f[i].v->n == 0)
+			continue;
+		if (!copies) {
+			dropped++;
+			continue;
+		}
+		sl_json_raw(w, f[i].key, (uint32_t)strlen(f[i].key));
+		sl_json_str(w, f[i].v->p, f[i].v->n);
+		if (f[i].v == &a->referer)
+			LIT(w, "]");
+	}
+	if (ver.n && copies)
+		LIT(w, ",\"network.protocol.name\":\"http\"");
+	if (dropped) {
+		LIT(w, ",\"sluice.attributes_dropped\":");
+		sl_json_u64(w, dropped);
+	}
+}
+
+static int encode_access_record(struct sl_wbuf *w, const struct sl_log_record *r)
+{
+	const struct sl_access *a = r->access;
+	uint32_t mark = w->len;
+
+	begin_record(w, a->time_ns, r->observed_ns, a->severity);
+	severity_text(w, a->severity);
+	LIT(w, ",\"body\":");
+	uint32_t body = w->len;
+
+	sl_json_str(w, a->line.p, a->line.n);
+	/* The fields are disjoint pieces of the line cut at ASCII bytes, so
+	 * they escape to at most the body's size again: 2 × (3n + 2) stays
+	 * within the 6n + 1024 the batch is sized for. */
+	int copies = w->len - body <= 3 * a->line.n + 2;
+
+	encode_attributes(w, r);
+	access_attributes(w, a, copies);
+	return end_record(w, mark);
+}
+
+int sl_ndjson_log(struct sl_wbuf *w, const struct sl_log_record *r)
+{
+	if (r->json != NULL)
+		return encode_json_record(w, r);
+	if (r->plain != NULL)
+		return encode_plain_record(w, r);
+	if (r->access != NULL)
+		return encode_access_record(w, r);
+
+	const struct sl_syslog *s = r->sys;
+	uint32_t mark = w->len;
+
+	begin_record(w, s->time_ns, r->observed_ns, s->pri >= 0 ? s->pri & 7 : -1);
+	if (s->pri >= 0)
+		severity_text(w, s->pri & 7);
+	LIT(w, ",\"body\":");
+	sl_json_str(w, s->msg.p, s->msg.n);
+	if (s->app.n) {
+		LIT(w, ",\"service.name\":");
+		sl_json_str(w, s->app.p, s->app.n);
+	}
+	trace_fields(w, r);
 	encode_attributes(w, r);
 	return end_record(w, mark);
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "sl_jsonl.h"
+#include "sl_plain.h"
 #include "sl_syslog.h"
 
 struct sl_wbuf {
@@ -33,6 +34,8 @@ struct sl_log_record {
 	int64_t observed_ns;
 	const struct sl_syslog *sys;      /* parsed header and body (syslog) */
 	const struct sl_jsonl *json;      /* or a parsed JSON-lines record */
+	const struct sl_plain *plain;     /* or a parsed plain line */
+	const struct sl_access *access;   /* or a parsed access-log line */
 	uint8_t parse_error;              /* header not recognised: body is raw */
 	uint8_t truncated;                /* cut to worker.max_record_bytes */
 	uint32_t src_ip;                  /* network byte order */
@@ -44,7 +47,13 @@ struct sl_log_record {
 	uint64_t template_id;             /* 0: none */
 };
 
-/* Appends one record and its '\n'. Returns 0, or -ENOSPC with w unchanged. */
+/* Appends one record and its '\n'. Returns 0, or -ENOSPC with w unchanged.
+ * At most one of sys, json, plain and access is used: json, plain, access
+ * in that order, else sys. Every record encodes to at most 6 × its line's
+ * length + 1024 bytes (what the config check sizes batches for): an access
+ * line whose escaped body is over 3 × its length (control characters or
+ * invalid UTF-8 throughout) leaves its string attributes out, counted in
+ * sluice.attributes_dropped, since they would copy the body's bytes. */
 int sl_ndjson_log(struct sl_wbuf *w, const struct sl_log_record *r);
 
 /* Syslog severity (0..7) to OpenTelemetry severity_number and text. */

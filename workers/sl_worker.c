@@ -12,6 +12,7 @@
 #include "sl_batch_pool.h"
 #include "sl_log.h"
 #include "sl_ndjson.h"
+#include "sl_plain.h"
 #include "sl_syslog.h"
 #include "sl_worker.h"
 
@@ -239,29 +240,86 @@ static void append_record(struct sl_worker *w, const struct sl_log_record *r,
 	w->c.rec_drop[SL_REC_DROP_TOO_LARGE]++;
 }
 
-/* Parses one record per its listener's format into r; returns the text
- * the rules scan (a syslog message, a JSON record's body, else the line). */
-static struct sl_str parse_record(struct sl_worker *w, uint8_t format, const char *p,
-				  uint32_t n, struct sl_syslog *sys, struct sl_jsonl *js,
+/* What a listener's format parsed; one record's worth, on the stack. */
+union parsed {
+	struct sl_jsonl json;
+	struct sl_plain plain;
+	struct sl_access access;
+};
+
+/* A record its format did not recognise: delivered raw, flagged, its whole
+ * line the body and the text the rules scan. */
+static struct sl_str unparsed(struct sl_worker *w, const char *p, uint32_t n,
+			      struct sl_syslog *sys, struct sl_log_record *r)
+{
+	memset(sys, 0, sizeof(*sys));
+	sys->pri = -1;
+	sys->msg = (struct sl_str){ p, n };
+	r->parse_error = 1;
+	w->c.records_unparsed++;
+	return sys->msg;
+}
+
+static struct sl_str parse_jsonl(struct sl_worker *w, const char *p, uint32_t n,
+				 struct sl_syslog *sys, struct sl_jsonl *js,
+				 struct sl_log_record *r)
+{
+	if (sl_jsonl_parse(p, n, js) != 0)
+		return unparsed(w, p, n, sys, r);
+	w->c.records_parsed++;
+	r->json = js;
+	r->sys = NULL;   /* no syslog header: sys is not filled */
+	r->trace_id = js->trace_id;
+	r->span_id = js->span_id;
+	return js->body.n ? js->body : (struct sl_str){ p, n };
+}
+
+static struct sl_str parse_plain(struct sl_worker *w, const char *p, uint32_t n,
+				 struct sl_syslog *sys, struct sl_plain *pl,
+				 struct sl_log_record *r)
+{
+	if (sl_plain_parse(p, n, pl) != 0)
+		return unparsed(w, p, n, sys, r);
+	w->c.records_parsed++;
+	r->plain = pl;
+	r->sys = NULL;
+	/* The syslog message scan for trace_id= pairs serves plain lines as
+	 * well: only sys->msg is read, the rest stays empty. */
+	memset(sys, 0, sizeof(*sys));
+	sys->msg = pl->msg;
+	sl_syslog_trace(sys, &r->trace_id, &r->span_id);
+	return pl->msg;
+}
+
+static struct sl_str parse_access(struct sl_worker *w, const char *p, uint32_t n,
+				  struct sl_syslog *sys, struct sl_access *ac,
 				  struct sl_log_record *r)
 {
-	if (format == SL_FMT_JSONL) {
-		if (sl_jsonl_parse(p, n, js) == 0) {
-			w->c.records_parsed++;
-			r->json = js;
-			r->sys = NULL;   /* no syslog header: sys is not filled */
-			r->trace_id = js->trace_id;
-			r->span_id = js->span_id;
-			return js->body.n ? js->body : (struct sl_str){ p, n };
-		}
-		/* Not one JSON object: delivered raw, flagged, like any record
-		 * whose format was not recognised. */
-		memset(sys, 0, sizeof(*sys));
-		sys->pri = -1;
-		sys->msg = (struct sl_str){ p, n };
-		r->parse_error = 1;
-		w->c.records_unparsed++;
-		return sys->msg;
+	if (sl_access_parse(p, n, ac) != 0)
+		return unparsed(w, p, n, sys, r);
+	w->c.records_parsed++;
+	r->access = ac;
+	r->sys = NULL;
+	/* The path, agent and status the rules look for are all in the line. */
+	return ac->line;
+}
+
+/* Parses one record per its listener's format into r; returns the text
+ * the rules scan (a syslog or plain message, a JSON record's body, else
+ * the line). */
+static struct sl_str parse_record(struct sl_worker *w, uint8_t format, const char *p,
+				  uint32_t n, struct sl_syslog *sys, union parsed *u,
+				  struct sl_log_record *r)
+{
+	switch (format) {
+	case SL_FMT_JSONL:
+		return parse_jsonl(w, p, n, sys, &u->json, r);
+	case SL_FMT_PLAIN:
+		return parse_plain(w, p, n, sys, &u->plain, r);
+	case SL_FMT_ACCESS:
+		return parse_access(w, p, n, sys, &u->access, r);
+	default:
+		break;
 	}
 	if (sl_syslog_parse(p, n, r->observed_ns, sys) == 0) {
 		w->c.records_parsed++;
@@ -284,6 +342,10 @@ static void template_of(struct sl_worker *w, struct sl_log_record *r, struct sl_
 	if (r->json != NULL) {
 		svc = r->json->service;
 		sev = r->json->severity;
+	} else if (r->plain != NULL) {
+		sev = r->plain->severity;
+	} else if (r->access != NULL) {
+		sev = r->access->severity;
 	} else if (r->sys != NULL) {
 		svc = r->sys->app;
 		sev = r->sys->pri >= 0 ? r->sys->pri & 7 : -1;
@@ -299,7 +361,7 @@ static void log_record(struct sl_worker *w, const char *p, uint32_t n,
 		       const struct sl_pkt_info *pi, uint8_t format, uint64_t tsc)
 {
 	struct sl_syslog sys;
-	struct sl_jsonl js;
+	union parsed u;
 	struct sl_log_record r = {
 		.sys = &sys, .src_ip = pi->src_ip, .src_port = pi->src_port,
 		.src_ip6 = pi->ipver == 6 ? pi->src_ip6 : NULL,
@@ -313,7 +375,7 @@ static void log_record(struct sl_worker *w, const char *p, uint32_t n,
 		w->c.records_truncated++;
 	}
 	r.observed_ns = now_ns(w, tsc);
-	struct sl_str scan = parse_record(w, format, p, n, &sys, &js, &r);
+	struct sl_str scan = parse_record(w, format, p, n, &sys, &u, &r);
 	int m = sl_rules_match(w->rules, w->scratch, scan.p, scan.n, hits, SL_RULES_MAX_MATCH);
 
 	if (m > 0) {

@@ -360,6 +360,66 @@ def test_templates():
 
 
 @test
+def test_plain_and_access_listeners():
+    """One listener per format: timestamps, levels and access-log fields
+    become the OpenTelemetry fields; the rules scan a plain line's message
+    and an access line whole; a line neither parser knows is delivered
+    raw and flagged; the ledger balances."""
+    tmp = tmpdir("sl-plain-")
+    plain = [
+        b"2026-11-24T10:00:00.250Z ERROR db: connection refused trace_id=4bf92f3577b34da6",
+        b"2026-11-24 11:00:00,5 [main] WARN org.example.Cache: evicted",
+        b"something without a level",
+    ]
+    access = [
+        b'192.0.2.7 - alice [24/Nov/2026:10:00:00 +0100] "GET /cart?id=7 HTTP/1.1" 502 157 '
+        b'"https://shop.example/" "curl/8.5.0"',
+        b'192.0.2.8 - - [24/Nov/2026:10:00:01 +0000] "HEAD / HTTP/1.0" 404 -',
+        b"not an access line",
+    ]
+    frames = [pkt.udp_frame(b"\n".join(plain), dport=5140),
+              pkt.udp_frame(b"\r\n".join(access), dport=8080)]
+    vdev, _ = pcap_vdev(tmp, frames)
+    cfg = base_cfg()
+    cfg["listeners"] = [{"proto": "udp", "port": 5140, "format": "plain"},
+                        {"proto": "udp", "port": 8080, "format": "access"}]
+    with Sluice(ARGS.sluice, cfg, [vdev], workdir=tmp, name="plain") as s:
+        wait_for(lambda: s.stats()["ledger"]["records"]["exported"] >= 6, 30, "6 exported")
+        recs = cat(ARGS.sluice_cat, s.bootstrap(), "sluice.logs")   # parses every line
+        rc, fin = s.stop()
+    assert rc == 0, s.output()
+    assert len(recs) == 6, recs
+    w = fin["workers"][0]["records"]
+    assert w["parsed"] == 4 and w["unparsed"] == 2, w
+    r = {x["body"]: x for x in recs}
+    a = r["db: connection refused trace_id=4bf92f3577b34da6"]
+    assert a["time_unix_nano"] == 1795514400250000000 and a["severity_number"] == 17, a
+    assert a["severity_text"] == "ERROR" and a["trace_id"] == "4bf92f3577b34da6", a
+    assert a["attributes"]["sluice.rules"] == ["connection-refused"], a   # message only
+    b = r["org.example.Cache: evicted"]
+    assert b["time_unix_nano"] == 1795518000500000000 and b["severity_number"] == 13, b
+    assert b["attributes"]["thread.name"] == "main", b
+    for raw in (b"something without a level", b"not an access line"):
+        x = r[raw.decode()]
+        assert x["attributes"]["sluice.parse_error"] is True and "severity_number" not in x, x
+    c = r[access[0].decode()]
+    assert c["time_unix_nano"] == 1795510800000000000, c
+    assert c["severity_number"] == 17 and c["severity_text"] == "err", c
+    ca = c["attributes"]
+    assert ca["client.address"] == "192.0.2.7" and ca["user.name"] == "alice", ca
+    assert ca["http.request.method"] == "GET" and ca["url.path"] == "/cart", ca
+    assert ca["url.query"] == "id=7" and ca["network.protocol.version"] == "1.1", ca
+    assert ca["http.response.status_code"] == 502 and ca["http.response.body.size"] == 157, ca
+    assert ca["http.request.header.referer"] == ["https://shop.example/"], ca
+    assert ca["user_agent.original"] == "curl/8.5.0", ca
+    assert "ip-address" in ca["sluice.rules"], ca                          # the whole line
+    d = r[access[1].decode()]
+    assert d["severity_number"] == 13 and d["attributes"]["http.response.body.size"] == 0, d
+    assert "user.name" not in d["attributes"] and "user_agent.original" not in d["attributes"], d
+    assert fin["ledger"]["balanced"], fin["ledger"]
+
+
+@test
 def test_ipv6_malformed():
     """Every IPv6 malformation ends in its own named drop; nothing is
     answered that should not be."""

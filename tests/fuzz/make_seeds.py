@@ -91,6 +91,25 @@ RECORDS = {
 }
 
 
+# Plain lines (fuzz_plain tries every seed as both plain and access).
+PLAIN = {
+    "plain_iso_z": b"2024-05-01T12:00:00.123Z ERROR something broke",
+    "plain_hadoop": b"2015-10-18 18:01:47,978 INFO [main] org.apache.hadoop.mapreduce.v2.app."
+                    b"MRAppMaster: Created MRAppMaster for application appattempt_1445144423722_0020_000001",
+    "plain_zookeeper": b"2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:"
+                       b"FastLeaderElection@774] - Notification time out: 3200",
+    "plain_thread_offset": b"[2024-05-01 12:00:00,123456+05:30] [worker-1] [WARNING]: disk 91% trace_id=ab12",
+    "plain_loguru": b"2024-05-01 12:00:00.123 | DEBUG    | app:main:12 - hello",
+    "plain_level_only": b"[crit] \xc3\xa9\x00\x01 bad utf8 \xff",
+    "plain_bad_date": b"2023-02-29T24:00:00+24:00 ERROR",
+    "access_combined": b"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] \"GET /apache_pb.gif?a=1 HTTP/1.0\" "
+                       b"200 2326 \"http://www.example.com/start.html\" \"Mozilla/4.08 [en] (Win98; I ;Nav)\"",
+    "access_common_dash": b"2001:db8::1 - - [29/Feb/2024:23:59:59 +1400] \"POST /api HTTP/2.0\" 503 -",
+    "access_tls_probe": b"10.0.0.7 - - [01/Jan/2024:00:00:00 +0000] \"\\x16\\x03\\x01\\x00\" 400 157 \"-\" \"-\" 0.001",
+    "access_escaped_quote": b"h - u [10/Oct/2000:13:55:36 -0700] \"GET /a\\\"b\" 404 9999999999999999999",
+}
+
+
 def write(target, items):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -103,3 +122,4 @@ if __name__ == "__main__":
     write("decode", frames())
     write("syslog", RECORDS)
     write("ndjson", RECORDS)
+    write("plain", PLAIN)

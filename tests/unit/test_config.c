@@ -415,7 +415,7 @@ static void test_bad_enum(void **state)
 		"    format: xml\n"
 		"export: {kafka: {compression: lz4}}\n"), -EINVAL);
 	expect_error(f, 5, "listeners[0].proto: 'sctp' is not one of udp, tcp");
-	expect_error(f, 7, "listeners[0].format: 'xml' is not one of syslog, jsonl, statsd, spans");
+	expect_error(f, 7, "listeners[0].format: 'xml' is not one of syslog, jsonl, statsd, spans, plain, access");
 	expect_error(f, 8, "export.kafka.compression: 'lz4' is not one of zstd, broker");
 	assert_int_equal(f->errs.total, 3);
 }
@@ -578,6 +578,8 @@ static void test_names_and_error_api(void **state)
 	assert_string_equal(sl_format_name(SL_FMT_JSONL), "jsonl");
 	assert_string_equal(sl_format_name(SL_FMT_STATSD), "statsd");
 	assert_string_equal(sl_format_name(SL_FMT_SPANS), "spans");
+	assert_string_equal(sl_format_name(SL_FMT_PLAIN), "plain");
+	assert_string_equal(sl_format_name(SL_FMT_ACCESS), "access");
 	assert_string_equal(sl_format_name((enum sl_format)99), "unknown");
 
 	sl_config_error(&f->errs, "rules.yaml", 7, "bad regex '%s'", "(");
