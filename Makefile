@@ -62,16 +62,30 @@ docs: build
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(BUILD_FUZZ)
 
-# Micro-benchmark of rx + decode + demux: prints cycles per packet (the
-# figures of docs/perf.md). No hugepages, no runtime files: the benchmark
-# removes its empty EAL runtime directory on exit. More: perf/README.md.
+# Micro-benchmarks: rx + decode + demux (cycles per packet), then the log
+# pipeline stages (cycles per record): the figures of docs/perf.md. No
+# hugepages, no runtime files: the decode benchmark removes its empty EAL
+# runtime directory on exit; the log one needs no EAL and keeps only its
+# compiled rule databases (/tmp/sluice-bench-log-cache). More: perf/README.md.
 BENCH_EAL  ?= --no-huge -m 512 --no-pci --no-telemetry --no-shconf \
               --file-prefix sluice-bench -l 0-1 --log-level '*:error'
 BENCH_ARGS ?=
+BENCH_LOG_ARGS ?=
 
-.PHONY: bench bench-rules
+BENCH_DECODE_CMD = $(BUILD)/perf/sluice-bench-decode $(BENCH_EAL) -- $(BENCH_ARGS)
+BENCH_LOG_CMD    = $(BUILD)/perf/sluice-bench-log $(BENCH_LOG_ARGS)
+
+.PHONY: bench bench-log bench-rules
+# One recipe, so that even `make -j bench` runs them one after the other:
+# two benchmarks at once would measure each other.
 bench: build
-	$(BUILD)/perf/sluice-bench-decode $(BENCH_EAL) -- $(BENCH_ARGS)
+	$(BENCH_DECODE_CMD)
+	$(BENCH_LOG_CMD)
+
+# parse, match (10..10,000 rules), encode, compress, per-record path on the
+# Loghub lines. The first run compiles the rule sets (about 10 s here).
+bench-log: build
+	$(BENCH_LOG_CMD)
 
 # Start-up with 10,000 rules: compile vs the compiled-database cache (~75 s).
 bench-rules: build

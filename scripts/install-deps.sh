@@ -8,6 +8,7 @@ PKGS=(
   # build
   gcc make meson ninja-build pkg-config python3
   libdpdk-dev libhyperscan-dev libzstd-dev librdkafka-dev libyaml-dev
+  zlib1g-dev   # perf/bench_log.c compares zlib with zstd
   # tests: unit, sanitizers, fuzzing, system
   libcmocka-dev libpcre2-dev clang libclang-rt-14-dev
   iproute2 iputils-ping bsdutils netcat-openbsd kcat ethtool procps
