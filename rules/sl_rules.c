@@ -7,27 +7,10 @@
 #include "sl_log.h"
 #include "sl_rules.h"
 #include "sl_rules_cache.h"
+#include "sl_rules_int.h"
 #include "sl_utf8.h"
 
 #define RULES_MAX 65535
-
-struct rule {
-	char *id;
-	char *pattern;
-	unsigned flags;
-	char file[PATH_MAX];
-	int line;
-};
-
-struct sl_rules {
-	struct rule *rule;
-	const char **ids;
-	unsigned n, cap;
-	hs_database_t *db;
-	hs_scratch_t *proto;   /* prototype scratch; workers get clones */
-	int from_cache;        /* db came from rules.cache_dir */
-	int utf8;              /* some rule has HS_FLAG_UTF8: text must be valid */
-};
 
 static const struct {
 	const char *name;
@@ -82,6 +65,22 @@ static int parse_flags(yaml_document_t *d, yaml_node_t *v, const char *file,
 	return 0;
 }
 
+static void free_rule(struct rule *nr)
+{
+	struct sl_rule_actions *a = &nr->act;
+
+	free(nr->id);
+	free(nr->pattern);
+	for (unsigned i = 0; i < a->n_tags; i++)
+		free((char *)a->tags[i]);
+	for (unsigned i = 0; i < a->n_labels; i++) {
+		free((char *)a->label_key[i]);
+		free((char *)a->label_value[i]);
+	}
+	free((char *)a->event);
+	free((char *)a->metric);
+}
+
 static int add_rule(struct sl_rules *r, const struct rule *nr)
 {
 	if (r->n == r->cap) {
@@ -100,7 +99,11 @@ static int add_rule(struct sl_rules *r, const struct rule *nr)
 static int parse_rule(struct sl_rules *r, yaml_document_t *d, yaml_node_t *m,
 		      const char *file, struct sl_config_errors *errs)
 {
-	struct rule nr = { .line = (int)m->start_mark.line + 1 };
+	struct rule nr = {
+		.line = (int)m->start_mark.line + 1,
+		.act = { .severity = -1, .route = -1, .event_severity = -1 },
+	};
+	yaml_node_t *actions = NULL;
 	const char *id = NULL, *pat = NULL;
 
 	snprintf(nr.file, sizeof(nr.file), "%s", file);
@@ -121,6 +124,14 @@ static int parse_rule(struct sl_rules *r, yaml_document_t *d, yaml_node_t *m,
 		else if (key && strcmp(key, "flags") == 0) {
 			if (parse_flags(d, v, file, &nr.flags, errs) != 0)
 				return -EINVAL;
+		} else if (key && strcmp(key, "field") == 0 && scalar(d, v)) {
+			if (sl_rules_parse_field(scalar(d, v), &nr.field) != 0) {
+				sl_config_error(errs, file, kl, "unknown field '%s' (body, line, "
+						"service, host)", scalar(d, v));
+				return -EINVAL;
+			}
+		} else if (key && strcmp(key, "actions") == 0) {
+			actions = v;
 		} else if (key && strcmp(key, "description") == 0)
 			continue;
 		else {
@@ -141,11 +152,14 @@ static int parse_rule(struct sl_rules *r, yaml_document_t *d, yaml_node_t *m,
 		}
 	nr.id = strdup(id);
 	nr.pattern = strdup(pat);
-	if (nr.id == NULL || nr.pattern == NULL || add_rule(r, &nr) != 0) {
-		free(nr.id);
-		free(nr.pattern);
-		return -ENOMEM;
+	if (nr.id == NULL || nr.pattern == NULL ||
+	    (actions != NULL && sl_rules_parse_actions(r, d, actions, file, &nr, errs) != 0) ||
+	    add_rule(r, &nr) != 0) {
+		free_rule(&nr);
+		return -EINVAL;
 	}
+	r->have_actions |= nr.act.severity >= 0 || nr.act.route >= 0 || nr.act.drop ||
+			   nr.act.keep_trace || nr.act.event != NULL;
 	return 0;
 }
 
@@ -198,27 +212,32 @@ static int load_file(struct sl_rules *r, const char *path, struct sl_config_erro
 	return rc;
 }
 
-static int compile(struct sl_rules *r, struct sl_config_errors *errs)
+/* Compiles the rules of one field into r->db[field]. */
+static int compile(struct sl_rules *r, enum sl_rule_field field,
+		   struct sl_config_errors *errs)
 {
 	const char **pats = calloc(r->n, sizeof(*pats));
 	unsigned *flags = calloc(r->n, sizeof(*flags));
 	unsigned *ids = calloc(r->n, sizeof(*ids));
 	hs_compile_error_t *ce = NULL;
+	unsigned n = 0;
 	int rc = -ENOMEM;
 
 	if (!pats || !flags || !ids)
 		goto out;
 	for (unsigned i = 0; i < r->n; i++) {
-		pats[i] = r->rule[i].pattern;
+		if (r->rule[i].field != field)
+			continue;
+		pats[n] = r->rule[i].pattern;
 		/* SINGLEMATCH: a rule reports once per record, which is all the
 		 * actions need and lets Hyperscan stop tracking it. */
-		flags[i] = r->rule[i].flags | HS_FLAG_SINGLEMATCH;
-		ids[i] = i;
-		r->utf8 |= (r->rule[i].flags & HS_FLAG_UTF8) != 0;
+		flags[n] = r->rule[i].flags | HS_FLAG_SINGLEMATCH;
+		ids[n++] = i;
 	}
-	if (hs_compile_multi(pats, flags, ids, r->n, HS_MODE_BLOCK, NULL, &r->db, &ce) != HS_SUCCESS) {
+	if (hs_compile_multi(pats, flags, ids, n, HS_MODE_BLOCK, NULL, &r->db[field], &ce) !=
+	    HS_SUCCESS) {
 		if (ce->expression >= 0) {
-			const struct rule *bad = &r->rule[ce->expression];
+			const struct rule *bad = &r->rule[ids[ce->expression]];
 
 			sl_config_error(errs, bad->file, bad->line, "rule '%s': pattern rejected by Hyperscan: %s",
 					bad->id, ce->message);
@@ -229,7 +248,7 @@ static int compile(struct sl_rules *r, struct sl_config_errors *errs)
 		rc = -EINVAL;
 		goto out;
 	}
-	rc = hs_alloc_scratch(r->db, &r->proto) == HS_SUCCESS ? 0 : -ENOMEM;
+	rc = 0;
 out:
 	free(pats);
 	free(flags);
@@ -237,8 +256,8 @@ out:
 	return rc;
 }
 
-/* Everything the compiled database depends on. */
-static uint64_t rule_set_key(const struct sl_rules *r)
+/* Everything one field's compiled database depends on. */
+static uint64_t rule_set_key(const struct sl_rules *r, enum sl_rule_field field)
 {
 	hs_platform_info_t plat;
 	const char *v = hs_version();
@@ -247,7 +266,13 @@ static uint64_t rule_set_key(const struct sl_rules *r)
 	memset(&plat, 0, sizeof(plat));
 	hs_populate_platform(&plat);
 	h = sl_fnv1a(h, &plat, sizeof(plat));
+	/* The body database keys as before fields existed, so caches stay
+	 * valid across the upgrade. */
+	if (field != SL_FIELD_BODY)
+		h = sl_fnv1a(h, sl_rule_field_name[field], strlen(sl_rule_field_name[field]) + 1);
 	for (unsigned i = 0; i < r->n; i++) {
+		if (r->rule[i].field != field)
+			continue;
 		h = sl_fnv1a(h, r->rule[i].id, strlen(r->rule[i].id) + 1);
 		h = sl_fnv1a(h, r->rule[i].pattern, strlen(r->rule[i].pattern) + 1);
 		h = sl_fnv1a(h, &r->rule[i].flags, sizeof(r->rule[i].flags));
@@ -255,27 +280,50 @@ static uint64_t rule_set_key(const struct sl_rules *r)
 	return h;
 }
 
-/* The database from the cache, or compiled (and then cached). */
-static int build(struct sl_rules *r, const struct sl_config *cfg,
-		 struct sl_config_errors *errs)
+/* One field's database from the cache, or compiled (and then cached). */
+static int build_field(struct sl_rules *r, enum sl_rule_field field,
+		       const struct sl_config *cfg, struct sl_config_errors *errs)
 {
 	const char *dir = cfg->rules.cache_dir;
-	uint64_t key = dir[0] ? rule_set_key(r) : 0;
+	uint64_t key = dir[0] ? rule_set_key(r, field) : 0;
 
-	if (dir[0] && (r->db = sl_rules_cache_load(dir, key)) != NULL) {
-		r->from_cache = 1;
-		return hs_alloc_scratch(r->db, &r->proto) == HS_SUCCESS ? 0 : -ENOMEM;
-	}
-	int rc = compile(r, errs);
+	if (dir[0] && (r->db[field] = sl_rules_cache_load(dir, key)) != NULL)
+		return 1;
+	int rc = compile(r, field, errs);
 
 	if (rc == 0 && dir[0]) {
-		int w = sl_rules_cache_store(dir, key, r->db);
+		int w = sl_rules_cache_store(dir, key, r->db[field]);
 
 		if (w != 0)
 			SL_LOG(WARNING, RULES, "rules.cache_dir %s: cannot store the database: %s "
 			       "(the next start compiles again)", dir, strerror(-w));
 	}
 	return rc;
+}
+
+/* A database per field some rule scans, and one scratch that serves all. */
+static int build(struct sl_rules *r, const struct sl_config *cfg,
+		 struct sl_config_errors *errs)
+{
+	int cached = 1;
+
+	for (unsigned i = 0; i < r->n; i++) {
+		r->fields |= 1u << r->rule[i].field;
+		r->utf8[r->rule[i].field] |= (r->rule[i].flags & HS_FLAG_UTF8) != 0;
+	}
+	for (int f = 0; f < SL_FIELD_COUNT; f++) {
+		if (!(r->fields & (1u << f)))
+			continue;
+		int rc = build_field(r, (enum sl_rule_field)f, cfg, errs);
+
+		if (rc < 0)
+			return rc;
+		cached &= rc == 1;
+		if (hs_alloc_scratch(r->db[f], &r->proto) != HS_SUCCESS)
+			return -ENOMEM;
+	}
+	r->from_cache = cached;
+	return 0;
 }
 
 struct sl_rules *sl_rules_load(const struct sl_config *cfg, struct sl_config_errors *errs)
@@ -366,34 +414,86 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	return 0;
 }
 
+static int scan(const struct sl_rules *r, hs_scratch_t *s, int field, const char *text,
+		uint32_t n, struct match_ctx *m)
+{
+	/* Hyperscan leaves a UTF-8 database's result on invalid UTF-8
+	 * undefined, and records are whatever arrived: such text is not
+	 * scanned, and counts as a failed scan. */
+	if (r->utf8[field] && !sl_utf8_valid((const uint8_t *)text, n))
+		return -EIO;
+	if (hs_scan(r->db[field], text, n, 0, s, on_match, m) != HS_SUCCESS)
+		return -EIO;
+	return 0;
+}
+
 int sl_rules_match(const struct sl_rules *r, hs_scratch_t *s, const char *text,
 		   uint32_t n, uint16_t *hits, unsigned max)
 {
 	struct match_ctx m = { hits, 0, max };
 
-	if (r == NULL || r->db == NULL)
+	if (r == NULL || r->db[SL_FIELD_BODY] == NULL)
 		return 0;
-	/* Hyperscan leaves a UTF-8 database's result on invalid UTF-8
-	 * undefined, and records are whatever arrived: such text is not
-	 * scanned, and counts as a failed scan. */
-	if (r->utf8 && !sl_utf8_valid((const uint8_t *)text, n))
-		return -EIO;
-	if (hs_scan(r->db, text, n, 0, s, on_match, &m) != HS_SUCCESS)
+	if (scan(r, s, SL_FIELD_BODY, text, n, &m) != 0)
 		return -EIO;
 	return (int)m.n;
+}
+
+int sl_rules_match_fields(const struct sl_rules *r, hs_scratch_t *s,
+			  const char *const text[SL_FIELD_COUNT],
+			  const uint32_t len[SL_FIELD_COUNT], uint16_t *hits,
+			  unsigned max)
+{
+	struct match_ctx m = { hits, 0, max };
+	int failed = 0;
+
+	if (r == NULL)
+		return 0;
+	for (int f = 0; f < SL_FIELD_COUNT; f++)
+		if (r->db[f] != NULL)
+			failed |= scan(r, s, f, text[f], len[f], &m) != 0;
+	/* A failed field scan still leaves the other fields' matches. */
+	return failed && m.n == 0 ? -EIO : (int)m.n;
+}
+
+enum sl_rule_field sl_rules_field(const struct sl_rules *r, unsigned i)
+{
+	return r->rule[i].field;
+}
+
+const struct sl_rule_actions *sl_rules_actions(const struct sl_rules *r, unsigned i)
+{
+	return &r->rule[i].act;
+}
+
+unsigned sl_rules_fields(const struct sl_rules *r)
+{
+	return r ? r->fields : 0;
+}
+
+unsigned sl_rules_routes(const struct sl_rules *r, const char *const **names)
+{
+	*names = r ? (const char *const *)r->routes : NULL;
+	return r ? r->n_routes : 0;
+}
+
+int sl_rules_have_actions(const struct sl_rules *r)
+{
+	return r ? r->have_actions : 0;
 }
 
 void sl_rules_destroy(struct sl_rules *r)
 {
 	if (r == NULL)
 		return;
-	for (unsigned i = 0; i < r->n; i++) {
-		free(r->rule[i].id);
-		free(r->rule[i].pattern);
-	}
+	for (unsigned i = 0; i < r->n; i++)
+		free_rule(&r->rule[i]);
+	for (unsigned i = 0; i < r->n_routes; i++)
+		free(r->routes[i]);
 	free(r->rule);
 	free(r->ids);
 	hs_free_scratch(r->proto);
-	hs_free_database(r->db);
+	for (int f = 0; f < SL_FIELD_COUNT; f++)
+		hs_free_database(r->db[f]);
 	free(r);
 }
