@@ -48,6 +48,12 @@ int sl_app_start(struct sl_app *app, char *err, size_t errlen)
 	app->kafka = sl_kafka_create(&app->cfg, sl_control_batch_done, app, err, errlen);
 	if (app->kafka == NULL)
 		return -EINVAL;
+	const char *const *routes;
+	unsigned n_routes = sl_rules_routes(app->rules, &routes);
+
+	rc = sl_kafka_add_routes(app->kafka, routes, n_routes, err, errlen);
+	if (rc != 0)
+		return rc;
 	SL_LOG(INFO, KAFKA, "exporting to %s%s", sl_kafka_bootstraps(app->kafka),
 	       sl_kafka_is_embedded(app->kafka) ? " (embedded mock cluster)" : "");
 	for (unsigned i = 0; i < app->cfg.n_ports; i++) {
@@ -59,6 +65,10 @@ int sl_app_start(struct sl_app *app, char *err, size_t errlen)
 	rc = create_workers(app, err, errlen);
 	if (rc != 0)
 		return rc;
+	app->rule_metrics = sl_rulem_create(&app->cfg, app->rules, (int)rte_socket_id(),
+					    err, errlen);
+	if (app->rule_metrics == NULL)
+		return -ENOMEM;
 	if (app->cfg.templates.enabled) {
 		app->templates = sl_tplm_create(&app->cfg, app->n_workers,
 						(int)rte_socket_id(), err, errlen);
@@ -103,6 +113,8 @@ void sl_app_stop(struct sl_app *app)
 	/* After Kafka: its delivery reports put control's batches back. */
 	sl_tplm_destroy(app->templates);
 	app->templates = NULL;
+	sl_rulem_destroy(app->rule_metrics);
+	app->rule_metrics = NULL;
 	for (unsigned w = 0; w < app->n_workers; w++)
 		sl_worker_destroy(app->workers[w]);
 	app->n_workers = 0;

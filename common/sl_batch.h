@@ -27,7 +27,8 @@ struct rte_mempool;
 struct sl_batch {
 	struct rte_mempool *pool;  /* owner pool; the element returns here */
 	uint16_t worker;           /* worker index (0-based, not lcore id) */
-	uint8_t kind;              /* enum sl_kind: selects the topic */
+	uint8_t kind;              /* enum sl_kind */
+	uint8_t dest;              /* the topic: SL_DEST_* (== kind unless routed) */
 	uint8_t encoding;          /* enum sl_encoding */
 	uint32_t n_records;
 	uint64_t seq;              /* per worker and kind, starts at 1, no gaps */

@@ -56,7 +56,8 @@
 	X(BATCH_POOL_EMPTY, "batch_pool_empty", "No free batch buffer: the export backlog holds them all") \
 	X(RING_FULL, "ring_full", "The worker's ring to the control core is full") \
 	X(COMPRESS_FAILED, "compress_failed", "zstd refused to compress a batch") \
-	X(TOO_LARGE, "record_too_large", "Encoded record larger than an empty batch (batch.max_bytes)")
+	X(TOO_LARGE, "record_too_large", "Encoded record larger than an empty batch (batch.max_bytes)") \
+	X(RULE_DROP, "rule_drop", "A rule with the drop action matched the record")
 
 #define SL_EXPORT_DROPS(X)                                                       \
 	X(FATAL, "export_fatal", "Kafka reported a non-retriable error for the batch") \
@@ -109,12 +110,20 @@ extern const char *const sl_export_drop_name[SL_EXPORT_DROP_COUNT];
 extern const char *const sl_export_drop_desc[SL_EXPORT_DROP_COUNT];
 extern const char *const sl_kind_name[SL_KIND_COUNT];
 
-/* Records of a kind sluice derives from received ones (template counts)
- * are not received records: the record ledger leaves them out, and
- * their export is counted only in the topic's own stats. */
+/* Rules may route records to up to SL_MAX_ROUTES further topics. A batch
+ * goes to a destination: a kind's topic (dest = kind) or route topic r
+ * (dest = SL_DEST_ROUTE0 + r, kind LOGS). */
+#define SL_MAX_ROUTES 8
+#define SL_DEST_ROUTE0 SL_KIND_COUNT
+#define SL_DEST_MAX (SL_KIND_COUNT + SL_MAX_ROUTES)
+
+/* Records of a kind sluice derives from received ones (template counts,
+ * metric series, fired events) are not received records: the record
+ * ledger leaves them out, and their export is counted only in the topic's
+ * own stats. */
 static inline int sl_kind_in_ledger(unsigned kind)
 {
-	return kind != SL_KIND_TEMPLATES;
+	return kind == SL_KIND_LOGS || kind == SL_KIND_SPANS || kind == SL_KIND_DEADLETTER;
 }
 
 /* A worker's counters. Monotonic except the *_held gauges. */
@@ -151,6 +160,12 @@ struct sl_worker_counters {
 	uint64_t tpl_live;            /* gauge: templates in the table */
 	uint64_t tpl_snapshots;       /* snapshot batches handed to control */
 	uint64_t tpl_snapshot_waits;  /* snapshot postponed: no batch or ring full */
+	/* rule actions */
+	uint64_t records_routed;      /* sent to a rule's route topic */
+	uint64_t records_deadletter;  /* unparsed records sent to the dead-letter topic */
+	uint64_t events_fired;        /* event records made by rules */
+	uint64_t events_handed;       /* in batches enqueued to control */
+	uint64_t events_dropped;      /* no batch, ring full, too large */
 	/* loop health */
 	uint64_t polls;
 	uint64_t busy_polls;          /* polls that received at least one packet */

@@ -62,10 +62,16 @@ struct sl_port_conf {
 	int line;                         /* source line, for messages */
 };
 
+enum sl_parse_errors {
+	SL_PARSE_ERRORS_RAW = 0,          /* to the logs topic, flagged */
+	SL_PARSE_ERRORS_DEADLETTER = 1,   /* to the dead-letter topic */
+};
+
 struct sl_listener_conf {
 	enum sl_proto proto;
 	uint16_t port;                    /* 1..65535 */
 	enum sl_format format;
+	enum sl_parse_errors parse_errors;
 	int line;
 };
 
@@ -126,6 +132,7 @@ struct sl_config {
 		char files[SL_MAX_RULE_FILES][PATH_MAX]; /* rules.files, relative to the config file's dir */
 		unsigned n_files;
 		char cache_dir[PATH_MAX];     /* compiled databases; "" = no cache */
+		unsigned count_interval_ms;   /* count-action series period, default 10000 */
 	} rules;
 
 	struct {

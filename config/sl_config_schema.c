@@ -16,6 +16,7 @@
 const char *const sl_config_proto_names[] = { "udp", "tcp", NULL };
 const char *const sl_config_format_names[] = { "syslog", "jsonl", "statsd",
 					       "spans", "plain", "access", NULL };
+const char *const sl_config_parse_errors_names[] = { "raw", "deadletter", NULL };
 static const char *const compression_names[] = { "zstd", "broker", NULL };
 
 static void default_hostname(char *dst, size_t size)
@@ -88,6 +89,9 @@ const struct sl_config_key sl_config_schema[] = {
 	{ .path = "listeners[].format", .type = SL_CT_ENUM, FIELD(L, format),
 	  .names = sl_config_format_names, .required = true,
 	  .desc = "How records on this listener are parsed" },
+	{ .path = "listeners[].parse_errors", .type = SL_CT_ENUM, FIELD(L, parse_errors),
+	  .names = sl_config_parse_errors_names, .def = "raw",
+	  .desc = "A record the format does not recognise: `raw` delivers it to the logs topic whole, flagged `sluice.parse_error`; `deadletter` sends the same record to the dead-letter topic instead" },
 
 	{ .path = "worker.burst", FIELD(C, worker.burst), UINT(1, 512, "32"),
 	  .desc = "Packets received per poll" },
@@ -165,6 +169,9 @@ const struct sl_config_key sl_config_schema[] = {
 	{ .path = "rules.cache_dir", .type = SL_CT_STRING,
 	  FIELD(C, rules.cache_dir), .def = "",
 	  .desc = "Directory for compiled rule databases, keyed by a hash of the rule set, Hyperscan's version and the CPU: a restart with an unchanged rule set skips the compile. Empty: no cache. Production: `/var/cache/sluice`" },
+	{ .path = "rules.count_interval_ms", FIELD(C, rules.count_interval_ms),
+	  UINT(1000, 3600000, "10000"),
+	  .desc = "How often the series of rules with a `count` action go to the metrics topic" },
 
 	{ .path = "templates.enabled", .type = SL_CT_BOOL, FIELD(C, templates.enabled),
 	  .def = "true",

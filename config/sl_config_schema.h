@@ -55,6 +55,7 @@ extern const struct sl_config_key sl_config_schema[];
 extern const unsigned sl_config_schema_n;
 extern const char *const sl_config_proto_names[];
 extern const char *const sl_config_format_names[];
+extern const char *const sl_config_parse_errors_names[];
 
 /* The row for a schema path ("ports[].mtu"), or NULL. */
 const struct sl_config_key *sl_config_schema_find(const char *path);

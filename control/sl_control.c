@@ -40,7 +40,9 @@ static unsigned drain(struct sl_app *app)
 				continue;
 			}
 			app->dequeued_batches++;
-			app->dequeued_records += b->n_records;
+			/* Events are derived: outside the record ledger. */
+			if (sl_kind_in_ledger(b->kind))
+				app->dequeued_records += b->n_records;
 			/* A refused produce has already been counted by
 			 * sl_kafka under its reason; only the buffer is ours. */
 			if (sl_kafka_produce(app->kafka, b) != 0)
@@ -65,6 +67,11 @@ static void emit_templates(struct sl_app *app)
 		sl_tplm_emit(app->templates, app->kafka, wall_ns());
 }
 
+static void emit_rule_metrics(struct sl_app *app)
+{
+	sl_rulem_emit(app->rule_metrics, app->workers, app->n_workers, app->kafka, wall_ns());
+}
+
 static int workers_done(const struct sl_app *app)
 {
 	for (unsigned w = 0; w < app->n_workers; w++)
@@ -87,6 +94,8 @@ int sl_control_run(struct sl_app *app)
 	uint64_t next_stats = rte_rdtsc() + period;
 	uint64_t tpl_period = hz / 1000 * app->cfg.templates.interval_ms;
 	uint64_t next_tpl = rte_rdtsc() + tpl_period;
+	uint64_t rulem_period = hz / 1000 * app->cfg.rules.count_interval_ms;
+	uint64_t next_rulem = rte_rdtsc() + rulem_period;
 	const struct timespec nap = { 0, IDLE_SLEEP_NS };
 
 	for (;;) {
@@ -96,6 +105,10 @@ int sl_control_run(struct sl_app *app)
 		unsigned reports = sl_kafka_poll(app->kafka);
 		uint64_t now = rte_rdtsc();
 
+		if (now >= next_rulem) {
+			emit_rule_metrics(app);
+			next_rulem = now + rulem_period;
+		}
 		if (now >= next_tpl) {
 			emit_templates(app);
 			next_tpl = now + tpl_period;
@@ -113,8 +126,10 @@ int sl_control_run(struct sl_app *app)
 			nanosleep(&nap, NULL);
 	}
 	drain(app);
-	/* The workers' last snapshots are merged: send them before the flush. */
+	/* The workers' last snapshots are merged and their counters final:
+	 * send both before the flush. */
 	emit_templates(app);
+	emit_rule_metrics(app);
 	unsigned left = sl_kafka_flush(app->kafka, app->cfg.kafka.flush_timeout_ms);
 
 	if (left > 0)

@@ -33,9 +33,10 @@
 
 struct sl_kafka {
 	rd_kafka_t *rk;                        /* the producer */
-	rd_kafka_topic_t *rkt[SL_KIND_COUNT];
+	rd_kafka_topic_t *rkt[SL_DEST_MAX];    /* NULL: no such destination */
 	rd_kafka_t *mock_rk;                   /* owns mcluster; NULL if real brokers */
 	rd_kafka_mock_cluster_t *mcluster;
+	unsigned mock_partitions;              /* per topic it creates */
 	char *bootstraps;                      /* heap copy */
 	sl_kafka_done_fn done;
 	void *opaque;
@@ -122,7 +123,7 @@ static int classify(rd_kafka_resp_err_t err)
 static void count_failure(struct sl_kafka *k, const struct sl_batch *b,
 			  int reason)
 {
-	struct sl_kafka_topic_stats *ts = &k->st.topic[b->kind];
+	struct sl_kafka_topic_stats *ts = &k->st.topic[b->dest];
 
 	ts->failed_batches++;
 	ts->failed_records += b->n_records;
@@ -164,7 +165,7 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
 	if (sl_kind_in_ledger(b->kind))
 		k->st.pending_records -= b->n_records;
 	if (reason == 0) {
-		struct sl_kafka_topic_stats *ts = &k->st.topic[b->kind];
+		struct sl_kafka_topic_stats *ts = &k->st.topic[b->dest];
 		int64_t lat = rd_kafka_message_latency(m);
 
 		ts->batches++;
@@ -252,6 +253,7 @@ static int start_mock(struct sl_kafka *k, const struct sl_config *cfg,
 		return -ENOMEM;
 	}
 	k->mcluster = rd_kafka_mock_cluster_new(k->mock_rk, (int)nb);
+	k->mock_partitions = nb;
 	if (k->mcluster == NULL) {
 		snprintf(err, errlen, "kafka: cannot start the embedded cluster");
 		return -ENOMEM;
@@ -423,7 +425,7 @@ int sl_kafka_produce(struct sl_kafka *k, struct sl_batch *b)
 	size_t klen = strnlen(b->key, sizeof(b->key));
 	int reason;
 
-	if (b->kind >= SL_KIND_COUNT)
+	if (b->kind >= SL_KIND_COUNT || b->dest >= SL_DEST_MAX || k->rkt[b->dest] == NULL)
 		return 1 + SL_EXPORT_DROP_FATAL; /* no topic to count it under */
 	h = batch_headers(k, b);
 	if (h == NULL) {
@@ -432,7 +434,7 @@ int sl_kafka_produce(struct sl_kafka *k, struct sl_batch *b)
 	}
 	/* MSGFLAGS 0: librdkafka neither copies nor frees the payload; the
 	 * batch stays alive until its delivery report. */
-	e = rd_kafka_producev(k->rk, RD_KAFKA_V_RKT(k->rkt[b->kind]),
+	e = rd_kafka_producev(k->rk, RD_KAFKA_V_RKT(k->rkt[b->dest]),
 			      RD_KAFKA_V_MSGFLAGS(0),
 			      RD_KAFKA_V_VALUE(b->payload, b->len),
 			      RD_KAFKA_V_KEY(klen ? b->key : NULL, klen),
@@ -489,6 +491,41 @@ unsigned sl_kafka_flush(struct sl_kafka *k, unsigned timeout_ms)
 	return (unsigned)left;
 }
 
+int sl_kafka_add_routes(struct sl_kafka *k, const char *const *names, unsigned n,
+			char *err, size_t errlen)
+{
+	if (n > SL_MAX_ROUTES) {
+		snprintf(err, errlen, "kafka: %u route topics, at most %u", n, SL_MAX_ROUTES);
+		return -EINVAL;
+	}
+	for (unsigned r = 0; r < n; r++) {
+		unsigned d = SL_DEST_ROUTE0 + r;
+
+		if (k->mcluster != NULL) {
+			rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(
+				k->mcluster, names[r], (int)k->mock_partitions, 1);
+
+			if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+				snprintf(err, errlen, "kafka: embedded topic %s: %s", names[r],
+					 rd_kafka_err2str(e));
+				return -EINVAL;
+			}
+		}
+		k->rkt[d] = rd_kafka_topic_new(k->rk, names[r], NULL);
+		if (k->rkt[d] == NULL) {
+			snprintf(err, errlen, "kafka: topic %s: %s", names[r],
+				 rd_kafka_err2str(rd_kafka_last_error()));
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+const char *sl_kafka_topic(const struct sl_kafka *k, unsigned dest)
+{
+	return dest < SL_DEST_MAX && k->rkt[dest] ? rd_kafka_topic_name(k->rkt[dest]) : NULL;
+}
+
 void sl_kafka_get_stats(const struct sl_kafka *k, struct sl_kafka_stats *out)
 {
 	*out = k->st;
@@ -498,7 +535,7 @@ void sl_kafka_destroy(struct sl_kafka *k)
 {
 	if (k == NULL)
 		return;
-	for (unsigned i = 0; i < SL_KIND_COUNT; i++)
+	for (unsigned i = 0; i < SL_DEST_MAX; i++)
 		if (k->rkt[i])
 			rd_kafka_topic_destroy(k->rkt[i]);
 	/* The producer goes before the cluster it talks to. */

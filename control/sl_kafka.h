@@ -36,7 +36,7 @@ struct sl_kafka_topic_stats {
 };
 
 struct sl_kafka_stats {
-	struct sl_kafka_topic_stats topic[SL_KIND_COUNT];
+	struct sl_kafka_topic_stats topic[SL_DEST_MAX]; /* by destination */
 	uint64_t pending_batches;  /* produced, no delivery report yet */
 	uint64_t pending_records;
 	uint64_t drops[SL_EXPORT_DROP_COUNT]; /* records, by reason */
@@ -66,7 +66,16 @@ int sl_kafka_is_embedded(const struct sl_kafka *k);
 struct rd_kafka_mock_cluster_s;
 struct rd_kafka_mock_cluster_s *sl_kafka_mock_cluster(struct sl_kafka *k);
 
-/* Produces b to its kind's topic with key b->key and the headers
+/* Adds the route topics rules send records to: names[r] becomes
+ * destination SL_DEST_ROUTE0 + r (created in the embedded cluster too).
+ * Returns 0 or -EINVAL with a message. */
+int sl_kafka_add_routes(struct sl_kafka *k, const char *const *names, unsigned n,
+			char *err, size_t errlen);
+
+/* The topic of a destination, or NULL when it has none. */
+const char *sl_kafka_topic(const struct sl_kafka *k, unsigned dest);
+
+/* Produces b to its destination's topic with key b->key and the headers
  * content-encoding, content-type, sluice-node, sluice-worker, sluice-seq,
  * sluice-records. Returns 0 when accepted (done will be called), or
  * 1 + enum sl_export_drop when refused at once (done is not called; the

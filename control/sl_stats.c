@@ -90,9 +90,14 @@ static void write_worker(FILE *f, const struct sl_worker *w,
 	fprintf(f, "\"templates\":{\"records\":%" PRIu64 ",\"live\":%" PRIu64
 		",\"created\":%" PRIu64 ",\"generalised\":%" PRIu64 ",\"unclustered\":%" PRIu64
 		",\"service_overflow\":%" PRIu64 ",\"snapshots\":%" PRIu64
-		",\"snapshot_waits\":%" PRIu64 "}}",
+		",\"snapshot_waits\":%" PRIu64 "},",
 		c->tpl_records, c->tpl_live, c->tpl_created, c->tpl_generalised,
 		c->tpl_unclustered, c->tpl_svc_overflow, c->tpl_snapshots, c->tpl_snapshot_waits);
+	fprintf(f, "\"actions\":{\"routed\":%" PRIu64 ",\"deadletter\":%" PRIu64
+		",\"rule_dropped\":%" PRIu64 ",\"events_fired\":%" PRIu64
+		",\"events_handed\":%" PRIu64 ",\"events_dropped\":%" PRIu64 "}}",
+		c->records_routed, c->records_deadletter, c->rec_drop[SL_REC_DROP_RULE_DROP],
+		c->events_fired, c->events_handed, c->events_dropped);
 
 	l->pkt_received += c->rx_packets;
 	l->pkt_delivered += c->pkt_delivered;
@@ -114,18 +119,29 @@ static void write_export(FILE *f, const struct sl_app *app,
 		sl_kafka_bootstraps(app->kafka), sl_kafka_is_embedded(app->kafka) ? "true" : "false",
 		app->dequeued_batches, app->dequeued_records, ks->pending_batches,
 		ks->pending_records);
-	for (int k = 0; k < SL_KIND_COUNT; k++) {
-		const struct sl_kafka_topic_stats *t = &ks->topic[k];
+	for (unsigned d = 0, first = 1; d < SL_DEST_MAX; d++) {
+		const struct sl_kafka_topic_stats *t = &ks->topic[d];
+		const char *topic = sl_kafka_topic(app->kafka, d);
+		char name[SL_TOPIC_MAX + 8];
 
+		if (topic == NULL)
+			continue;
+		/* Kinds by name; route topics as "route:<topic>". */
+		if (d < SL_KIND_COUNT)
+			snprintf(name, sizeof(name), "%s", sl_kind_name[d]);
+		else
+			snprintf(name, sizeof(name), "route:%s", topic);
 		fprintf(f, "%s\"%s\":{\"topic\":\"%s\",\"batches\":%" PRIu64 ",\"records\":%" PRIu64
 			",\"bytes_raw\":%" PRIu64 ",\"bytes_out\":%" PRIu64 ",\"failed_batches\":%" PRIu64
 			",\"failed_records\":%" PRIu64 ",\"latency_us_avg\":%" PRIu64
 			",\"latency_us_max\":%" PRIu64 "}",
-			k ? "," : "", sl_kind_name[k], app->cfg.kafka.topics[k], t->batches,
+			first ? "" : ",", name, topic, t->batches,
 			t->records, t->bytes_raw, t->bytes_out, t->failed_batches,
 			t->failed_records, t->batches ? t->latency_us_sum / t->batches : 0,
 			t->latency_us_max);
-		if (sl_kind_in_ledger((unsigned)k))
+		first = 0;
+		/* Routed records are logs; derived kinds stay out. */
+		if (d >= SL_KIND_COUNT || sl_kind_in_ledger(d))
 			l->rec_exported += t->records;
 	}
 	fputs("},", f);
@@ -246,6 +262,8 @@ static void write_doc(FILE *f, struct sl_app *app, int final)
 		sl_tplm_write_stats(app->templates, f);
 		fputc(',', f);
 	}
+	sl_rulem_write_stats(app->rule_metrics, f);
+	fputc(',', f);
 	write_no_listener(f, app);
 	write_ledger(f, app, &l, final);
 	fputs("}\n", f);

@@ -13,14 +13,12 @@
 #include <rte_lcore.h>
 #include <rte_mempool.h>
 
-#include "sl_batch_pool.h"
+#include "sl_ctl_out.h"
 #include "sl_log.h"
 #include "sl_ndjson.h"
 #include "sl_template.h"
 #include "sl_templates.h"
 
-#define CTL_WORKER 0xffff        /* sluice-worker header of control's batches */
-#define POOL_BATCHES 16
 #define MAX_ENTRIES (1u << 22)
 
 static const char *const sev_name[SL_TPL_SEVERITIES] = {
@@ -53,10 +51,7 @@ struct sl_tplm {
 	uint32_t n;
 	uint32_t *dirty;
 	uint32_t n_dirty;
-	struct rte_mempool *pool;
-	ZSTD_CCtx *zc;
-	uint8_t encoding;
-	uint64_t seq;
+	struct sl_ctl_out *out;
 	unsigned interval_ms;
 	char node[SL_NAME_MAX];
 	struct top top[SL_TPLM_TOP];
@@ -78,11 +73,9 @@ struct sl_tplm *sl_tplm_create(const struct sl_config *cfg, unsigned n_workers,
 	m->mask = cap - 1;
 	m->e = calloc(cap, sizeof(*m->e));
 	m->dirty = calloc(cap, sizeof(*m->dirty));
-	m->pool = sl_batch_pool_create("sl_batch_ctl", POOL_BATCHES, cfg->batch.max_bytes, socket);
-	m->zc = sl_batch_cctx_create(cfg->batch.zstd_level, cfg->batch.max_bytes);
-	if (m->e == NULL || m->dirty == NULL || m->pool == NULL || m->zc == NULL)
+	m->out = sl_ctl_out_create(cfg, "sl_batch_tpl", SL_KIND_TEMPLATES, socket);
+	if (m->e == NULL || m->dirty == NULL || m->out == NULL)
 		goto fail;
-	m->encoding = cfg->kafka.compression == SL_COMP_ZSTD ? SL_ENC_ZSTD : SL_ENC_PLAIN;
 	m->interval_ms = cfg->templates.interval_ms;
 	snprintf(m->node, sizeof(m->node), "%s", cfg->node);
 	return m;
@@ -102,8 +95,7 @@ void sl_tplm_destroy(struct sl_tplm *m)
 			free(m->e[i].text);
 	free(m->e);
 	free(m->dirty);
-	rte_mempool_free(m->pool);
-	sl_batch_cctx_free(m->zc);
+	sl_ctl_out_destroy(m->out);
 	free(m);
 }
 
@@ -193,9 +185,18 @@ static void hex16(char *out, uint64_t v)
 
 #define LIT(w, s) sl_json_raw(w, s, sizeof(s) - 1)
 
-static void encode_line(struct sl_wbuf *w, const struct sl_tplm *m,
-			const struct entry *e, int64_t now_ns)
+struct line_arg {
+	const struct sl_tplm *m;
+	const struct entry *e;
+	int64_t now_ns;
+};
+
+static void encode_line(struct sl_wbuf *w, const void *arg)
 {
+	const struct line_arg *la = arg;
+	const struct sl_tplm *m = la->m;
+	const struct entry *e = la->e;
+	int64_t now_ns = la->now_ns;
 	char id[16];
 	uint64_t n = 0;
 	int first = 1;
@@ -247,20 +248,6 @@ static void encode_line(struct sl_wbuf *w, const struct sl_tplm *m,
 	LIT(w, "}\n");
 }
 
-/* Seals and produces b; returns the lines it carried, or 0 if refused. */
-static unsigned send(struct sl_tplm *m, struct sl_kafka *k, struct sl_batch *b)
-{
-	unsigned n = b->n_records;
-
-	if (sl_batch_seal(b, m->zc, m->encoding) != 0 || sl_kafka_produce(k, b) != 0) {
-		sl_batch_put(b);
-		m->st.lines_dropped += n;
-		return 0;
-	}
-	m->st.lines_sent += n;
-	return n;
-}
-
 static int cmp_top(const void *a, const void *b)
 {
 	const struct top *x = a, *y = b;
@@ -303,37 +290,14 @@ static void refresh_top(struct sl_tplm *m)
 
 unsigned sl_tplm_emit(struct sl_tplm *m, struct sl_kafka *k, int64_t now_ns)
 {
-	struct sl_batch *b = NULL;
-	unsigned sent = 0;
+	uint64_t before = sl_ctl_out_sent(m->out);
 
 	for (uint32_t i = 0; i < m->n_dirty; i++) {
 		struct entry *e = &m->e[m->dirty[i]];
-		int placed = 0;
+		struct line_arg la = { m, e, now_ns };
 
-		for (int attempt = 0; attempt < 2 && !placed; attempt++) {
-			if (b == NULL)
-				b = sl_batch_get(m->pool, CTL_WORKER, SL_KIND_TEMPLATES);
-			if (b == NULL)
-				break;
-			struct sl_wbuf w = { b->raw, b->raw_len, b->raw_cap, 0 };
-
-			encode_line(&w, m, e, now_ns);
-			if (!w.overflow) {
-				b->raw_len = w.len;
-				b->n_records++;
-				placed = 1;
-			} else if (b->n_records > 0) {
-				b->seq = ++m->seq;
-				sent += send(m, k, b);
-				b = NULL;
-			} else {
-				break;  /* larger than an empty batch */
-			}
-		}
-		/* No batch free (all waiting for Kafka) or a line too large:
-		 * this interval's line is lost, and counted; totals stay. */
-		if (!placed)
-			m->st.lines_dropped++;
+		/* A line lost (no batch free) is counted; totals stay. */
+		sl_ctl_out_line(m->out, k, encode_line, &la);
 		if (e->is_new)
 			m->st.new_templates++;
 		memset(e->count, 0, sizeof(e->count));
@@ -341,15 +305,12 @@ unsigned sl_tplm_emit(struct sl_tplm *m, struct sl_kafka *k, int64_t now_ns)
 		e->replaces = 0;
 		e->dirty = 0;
 	}
-	if (b != NULL && b->n_records > 0) {
-		b->seq = ++m->seq;
-		sent += send(m, k, b);
-	} else {
-		sl_batch_put(b);
-	}
+	sl_ctl_out_flush(m->out, k);
 	m->n_dirty = 0;
+	m->st.lines_sent = sl_ctl_out_sent(m->out);
+	m->st.lines_dropped = sl_ctl_out_dropped(m->out);
 	refresh_top(m);
-	return sent;
+	return (unsigned)(m->st.lines_sent - before);
 }
 
 void sl_tplm_get_stats(const struct sl_tplm *m, struct sl_tplm_stats *st)

@@ -26,11 +26,12 @@
 #include <hs.h>
 
 #include "sl_config.h"
+#include "sl_counters.h"
 
 #define SL_RULES_MAX_MATCH 16   /* rule ids recorded per record */
 #define SL_RULE_MAX_TAGS 8      /* tags one rule adds */
 #define SL_RULE_MAX_LABELS 8    /* labels of one count action */
-#define SL_RULES_MAX_ROUTES 8   /* distinct route topics in a rule set */
+#define SL_RULES_MAX_ROUTES SL_MAX_ROUTES /* distinct route topics in a rule set */
 
 /* What a rule scans. */
 enum sl_rule_field {

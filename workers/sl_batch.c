@@ -55,6 +55,7 @@ struct sl_batch *sl_batch_get(struct rte_mempool *pool, uint16_t worker,
 
 	b->worker = worker;
 	b->kind = kind;
+	b->dest = kind;
 	b->encoding = SL_ENC_PLAIN;
 	b->n_records = 0;
 	b->seq = 0;

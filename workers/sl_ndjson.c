@@ -137,6 +137,19 @@ static void attr_str(struct sl_wbuf *w, const char *key, uint32_t klen,
 	sl_json_str(w, v->p, v->n);
 }
 
+/* key (with its opening quote), then the id as 16 hex digits and '"'. */
+static void template_id(struct sl_wbuf *w, const char *key, uint64_t id)
+{
+	static const char hex[] = "0123456789abcdef";
+	char s[16];
+
+	for (int i = 0; i < 16; i++)
+		s[i] = hex[(id >> (60 - 4 * i)) & 15];
+	sl_json_raw(w, key, (uint32_t)strlen(key));
+	sl_json_raw(w, s, 16);
+	LIT(w, "\"");
+}
+
 /* Opens "attributes" and writes sluice's own; the caller closes it. */
 static void encode_attributes(struct sl_wbuf *w, const struct sl_log_record *r)
 {
@@ -179,16 +192,19 @@ static void encode_attributes(struct sl_wbuf *w, const struct sl_log_record *r)
 		}
 		LIT(w, "]");
 	}
-	if (r->template_id) {
-		static const char hex[] = "0123456789abcdef";
-		char id[16];
-
-		for (int i = 0; i < 16; i++)
-			id[i] = hex[(r->template_id >> (60 - 4 * i)) & 15];
-		LIT(w, ",\"sluice.template_id\":\"");
-		sl_json_raw(w, id, 16);
-		LIT(w, "\"");
+	if (r->n_tags > 0) {
+		LIT(w, ",\"sluice.tags\":[");
+		for (unsigned i = 0; i < r->n_tags; i++) {
+			if (i)
+				LIT(w, ",");
+			sl_json_str(w, r->tags[i], (uint32_t)strlen(r->tags[i]));
+		}
+		LIT(w, "]");
 	}
+	if (r->keep_trace)
+		LIT(w, ",\"sluice.keep_trace\":true");
+	if (r->template_id)
+		template_id(w, ",\"sluice.template_id\":\"", r->template_id);
 	if (r->parse_error)
 		LIT(w, ",\"sluice.parse_error\":true");
 	if (r->truncated)
@@ -259,19 +275,30 @@ static void json_attributes(struct sl_wbuf *w, const struct sl_jsonl *j)
 	}
 }
 
+static void severity_text(struct sl_wbuf *w, int severity);
+
 /* Opens a record: its times (the record's own, else when it was seen)
- * and, for a known syslog severity (0..7), the OpenTelemetry number. */
-static void begin_record(struct sl_wbuf *w, int64_t time_ns, int64_t observed_ns,
-			 int severity)
+ * and, for a known syslog severity (0..7), the OpenTelemetry number. A
+ * severity a rule set wins, and its text is written here too: returns 1
+ * then, and the caller writes no severity_text of its own. */
+static int begin_record(struct sl_wbuf *w, const struct sl_log_record *r, int64_t time_ns,
+			int severity)
 {
+	int set = r->severity_set > 0;
+
+	if (set)
+		severity = r->severity_set - 1;
 	LIT(w, "{\"time_unix_nano\":");
-	sl_json_i64(w, time_ns ? time_ns : observed_ns);
+	sl_json_i64(w, time_ns ? time_ns : r->observed_ns);
 	LIT(w, ",\"observed_time_unix_nano\":");
-	sl_json_i64(w, observed_ns);
+	sl_json_i64(w, r->observed_ns);
 	if (severity >= 0) {
 		LIT(w, ",\"severity_number\":");
 		sl_json_u64(w, (uint64_t)sl_severity_number(severity));
 	}
+	if (set)
+		severity_text(w, severity);
+	return set;
 }
 
 /* Closes attributes and the record; a record that did not fit is taken
@@ -292,8 +319,7 @@ static int encode_json_record(struct sl_wbuf *w, const struct sl_log_record *r)
 	const struct sl_jsonl *j = r->json;
 	uint32_t mark = w->len;
 
-	begin_record(w, j->time_ns, r->observed_ns, j->severity);
-	if (j->level.n) {
+	if (!begin_record(w, r, j->time_ns, j->severity) && j->level.n) {
 		LIT(w, ",\"severity_text\":");
 		raw_str(w, &j->level);
 	}
@@ -345,8 +371,7 @@ static int encode_plain_record(struct sl_wbuf *w, const struct sl_log_record *r)
 	const struct sl_plain *pl = r->plain;
 	uint32_t mark = w->len;
 
-	begin_record(w, pl->time_ns, r->observed_ns, pl->severity);
-	if (pl->level.n) {
+	if (!begin_record(w, r, pl->time_ns, pl->severity) && pl->level.n) {
 		/* OpenTelemetry's severity_text is the level as the source wrote it. */
 		LIT(w, ",\"severity_text\":");
 		sl_json_str(w, pl->level.p, pl->level.n);
@@ -416,8 +441,8 @@ static int encode_access_record(struct sl_wbuf *w, const struct sl_log_record *r
 	const struct sl_access *a = r->access;
 	uint32_t mark = w->len;
 
-	begin_record(w, a->time_ns, r->observed_ns, a->severity);
-	severity_text(w, a->severity);
+	if (!begin_record(w, r, a->time_ns, a->severity))
+		severity_text(w, a->severity);
 	LIT(w, ",\"body\":");
 	uint32_t body = w->len;
 
@@ -444,8 +469,7 @@ int sl_ndjson_log(struct sl_wbuf *w, const struct sl_log_record *r)
 	const struct sl_syslog *s = r->sys;
 	uint32_t mark = w->len;
 
-	begin_record(w, s->time_ns, r->observed_ns, s->pri >= 0 ? s->pri & 7 : -1);
-	if (s->pri >= 0)
+	if (!begin_record(w, r, s->time_ns, s->pri >= 0 ? s->pri & 7 : -1) && s->pri >= 0)
 		severity_text(w, s->pri & 7);
 	LIT(w, ",\"body\":");
 	sl_json_str(w, s->msg.p, s->msg.n);
@@ -456,4 +480,50 @@ int sl_ndjson_log(struct sl_wbuf *w, const struct sl_log_record *r)
 	trace_fields(w, r);
 	encode_attributes(w, r);
 	return end_record(w, mark);
+}
+
+int sl_ndjson_event(struct sl_wbuf *w, const struct sl_event *e)
+{
+	uint32_t mark = w->len;
+
+	LIT(w, "{\"time_unix_nano\":");
+	sl_json_i64(w, e->time_ns);
+	LIT(w, ",\"event\":");
+	sl_json_str(w, e->name, (uint32_t)strlen(e->name));
+	LIT(w, ",\"rule\":");
+	sl_json_str(w, e->rule, (uint32_t)strlen(e->rule));
+	if (e->severity >= 0) {
+		LIT(w, ",\"severity_number\":");
+		sl_json_u64(w, (uint64_t)sl_severity_number(e->severity));
+		severity_text(w, e->severity);
+	}
+	if (e->service.n) {
+		LIT(w, ",\"service.name\":");
+		sl_json_str(w, e->service.p, e->service.n);
+	}
+	if (e->host.n) {
+		LIT(w, ",\"host.name\":");
+		sl_json_str(w, e->host.p, e->host.n);
+	}
+	/* Exemplar: the trace that showed it (checked [0-9A-Za-z-] or raw
+	 * JSON-string contents; escaped either way). */
+	if (e->trace_id.n) {
+		LIT(w, ",\"trace_id\":");
+		sl_json_str(w, e->trace_id.p, e->trace_id.n);
+	}
+	if (e->span_id.n) {
+		LIT(w, ",\"span_id\":");
+		sl_json_str(w, e->span_id.p, e->span_id.n);
+	}
+	if (e->template_id)
+		template_id(w, ",\"template_id\":\"", e->template_id);
+	LIT(w, ",\"body\":");
+	sl_json_str(w, e->body.p, e->body.n > SL_EVENT_BODY_MAX ? SL_EVENT_BODY_MAX : e->body.n);
+	LIT(w, "}\n");
+	if (w->overflow) {
+		w->len = mark;
+		w->overflow = 0;
+		return -ENOSPC;
+	}
+	return 0;
 }

@@ -45,6 +45,10 @@ struct sl_log_record {
 	const char *const *rule_ids;      /* ids of the rules that matched */
 	unsigned n_rules;
 	uint64_t template_id;             /* 0: none */
+	uint8_t severity_set;             /* 1 + severity a rule set (0..7); 0: none */
+	uint8_t keep_trace;               /* a rule marked the trace to keep */
+	uint8_t n_tags;
+	const char *const *tags;          /* tags the matched rules added */
 };
 
 /* Appends one record and its '\n'. Returns 0, or -ENOSPC with w unchanged.
@@ -55,6 +59,20 @@ struct sl_log_record {
  * invalid UTF-8 throughout) leaves its string attributes out, counted in
  * sluice.attributes_dropped, since they would copy the body's bytes. */
 int sl_ndjson_log(struct sl_wbuf *w, const struct sl_log_record *r);
+
+/* An event a rule fired (actions.event), for the alerts topic. */
+#define SL_EVENT_BODY_MAX 512             /* body bytes an event quotes */
+struct sl_event {
+	int64_t time_ns;
+	const char *name;                 /* the event's name */
+	const char *rule;                 /* the rule that fired it */
+	int severity;                     /* 0..7, -1 unknown */
+	struct sl_str service, host, trace_id, span_id, body;
+	uint64_t template_id;
+};
+
+/* Appends one event line. Returns 0, or -ENOSPC with w unchanged. */
+int sl_ndjson_event(struct sl_wbuf *w, const struct sl_event *e);
 
 /* Syslog severity (0..7) to OpenTelemetry severity_number and text. */
 int sl_severity_number(int severity);

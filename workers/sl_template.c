@@ -525,6 +525,12 @@ void sl_tpl_count(struct sl_tpl_table *t, int32_t idx, const char *svc,
 {
 	unsigned sev = severity >= 0 && severity < 8 ? (unsigned)severity : 8;
 	uint32_t n = svc_n > SL_TPL_SVC_MAX ? SL_TPL_SVC_MAX : svc_n;
+
+	if (svc == NULL || n == 0) {
+		/* An absent service is "" (and NULL never reaches memcpy). */
+		svc = "";
+		n = 0;
+	}
 	uint32_t h = (uint32_t)tok_hash(svc, n);
 	struct cnt *c = cnt_slot(t, idx, h, svc, n);
 

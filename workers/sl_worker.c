@@ -62,6 +62,12 @@ struct sl_worker *sl_worker_create(uint16_t idx, unsigned lcore, int socket,
 	w->linear = rte_malloc_socket("sl_linear", LINEAR_MAX, RTE_CACHE_LINE_SIZE, socket);
 	if (sl_rules_count(rules) > 0)
 		w->scratch = sl_rules_scratch(rules);
+	for (unsigned i = 0; i < sl_rules_count(rules); i++) {
+		const struct sl_rule_actions *a = sl_rules_actions(rules, i);
+
+		w->rule_actions |= a->n_tags > 0 || sl_rules_have_actions(rules);
+		w->rule_events |= a->event != NULL;
+	}
 	if (cfg->templates.enabled) {
 		void *mem = rte_zmalloc_socket("sl_templates", sl_tpl_table_size(cfg->templates.max),
 					       RTE_CACHE_LINE_SIZE, socket);
@@ -94,6 +100,7 @@ struct sl_worker *sl_worker_create(uint16_t idx, unsigned lcore, int socket,
 	w->publish_period_tsc = hz / 1000000 * PUBLISH_PERIOD_US;
 	w->tpl_period_tsc = hz / 1000 * cfg->templates.interval_ms;
 	w->tpl_deadline_tsc = rte_rdtsc() + w->tpl_period_tsc;
+	w->next_deadline_tsc = UINT64_MAX;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	w->epoch_tsc = rte_rdtsc();
 	w->epoch_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
@@ -105,7 +112,8 @@ void sl_worker_destroy(struct sl_worker *w)
 {
 	if (w == NULL)
 		return;
-	sl_batch_put(w->open);
+	for (unsigned d = 0; d < SL_DEST_MAX; d++)
+		sl_batch_put(w->dest[d].open);
 	rte_ring_free(w->ring);
 	rte_mempool_free(w->batch_pool);
 	sl_batch_cctx_free(w->zc);
@@ -123,44 +131,88 @@ static inline int64_t now_ns(const struct sl_worker *w, uint64_t tsc)
 	return w->epoch_ns + (int64_t)((double)(tsc - w->epoch_tsc) * w->ns_per_tsc);
 }
 
-void sl_worker_flush(struct sl_worker *w)
+/* Seals one destination's open batch and hands it to the control ring.
+ * Records of derived kinds (events) are outside the record ledger and
+ * counted as events. */
+static void flush_dest(struct sl_worker *w, unsigned d)
 {
-	struct sl_batch *b = w->open;
+	struct sl_dest_batch *db = &w->dest[d];
+	struct sl_batch *b = db->open;
+	int ledger;
 	uint32_t n;
 
 	if (b == NULL)
 		return;
-	w->open = NULL;
+	db->open = NULL;
 	n = b->n_records;
 	if (n == 0) {
 		sl_batch_put(b);
 		return;
 	}
-	w->c.records_held -= n;
+	ledger = sl_kind_in_ledger(b->kind);
+	if (ledger)
+		w->c.records_held -= n;
 	if (sl_batch_seal(b, w->zc, w->encoding) != 0) {
-		w->c.rec_drop[SL_REC_DROP_COMPRESS_FAILED] += n;
+		if (ledger)
+			w->c.rec_drop[SL_REC_DROP_COMPRESS_FAILED] += n;
+		else
+			w->c.events_dropped += n;
 		sl_batch_put(b);
 		return;
 	}
-	b->seq = ++w->seq;
+	b->seq = ++db->seq;
 	b->handed_tsc = rte_rdtsc();
-	w->c.records_handed += n;
-	w->c.batches_handed++;
-	w->c.bytes_raw_handed += b->raw_len;
-	w->c.bytes_out_handed += b->len;
+	if (ledger) {
+		w->c.records_handed += n;
+		w->c.batches_handed++;
+		w->c.bytes_raw_handed += b->raw_len;
+		w->c.bytes_out_handed += b->len;
+	}
 	/* Publish before the enqueue: once the control core can see the batch,
 	 * every snapshot it reads already counts its records as handed, so the
 	 * ledger's in-flight term never goes negative. */
 	sl_counters_publish(&w->pub, &w->c);
-	if (rte_ring_sp_enqueue(w->ring, b) != 0) {
-		w->seq--;
+	if (rte_ring_sp_enqueue(w->ring, b) == 0) {
+		if (!ledger)
+			w->c.events_handed += n;
+		return;
+	}
+	db->seq--;
+	if (ledger) {
 		w->c.records_handed -= n;
 		w->c.batches_handed--;
 		w->c.bytes_raw_handed -= b->raw_len;
 		w->c.bytes_out_handed -= b->len;
 		w->c.rec_drop[SL_REC_DROP_RING_FULL] += n;
-		sl_batch_put(b);
+	} else {
+		w->c.events_dropped += n;
 	}
+	sl_batch_put(b);
+}
+
+void sl_worker_flush(struct sl_worker *w)
+{
+	for (unsigned d = 0; d < SL_DEST_MAX; d++)
+		flush_dest(w, d);
+	w->next_deadline_tsc = UINT64_MAX;
+}
+
+/* Hands the batches whose deadline passed; recomputes the next one. */
+static void flush_due(struct sl_worker *w, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (unsigned d = 0; d < SL_DEST_MAX; d++) {
+		struct sl_dest_batch *db = &w->dest[d];
+
+		if (db->open == NULL)
+			continue;
+		if (now >= db->deadline_tsc)
+			flush_dest(w, d);
+		else if (db->deadline_tsc < next)
+			next = db->deadline_tsc;
+	}
+	w->next_deadline_tsc = next;
 }
 
 static void tpl_gauges(struct sl_worker *w)
@@ -208,21 +260,40 @@ int sl_worker_templates_flush(struct sl_worker *w)
 	return 1;
 }
 
-/* Encodes one record into the open batch, opening or rotating as needed. */
-static void append_record(struct sl_worker *w, const struct sl_log_record *r,
-			  uint64_t tsc)
+/* The open batch of destination d, taken from the pool when none is
+ * open; NULL when the pool is empty. */
+static struct sl_batch *open_batch(struct sl_worker *w, unsigned d, uint8_t kind,
+				   uint64_t tsc)
 {
+	struct sl_dest_batch *db = &w->dest[d];
+
+	if (db->open == NULL) {
+		db->open = sl_batch_get(w->batch_pool, w->idx, kind);
+		if (db->open == NULL)
+			return NULL;
+		db->open->dest = (uint8_t)d;
+		db->open->open_tsc = tsc;
+		db->deadline_tsc = tsc + w->delay_tsc;
+		if (db->deadline_tsc < w->next_deadline_tsc)
+			w->next_deadline_tsc = db->deadline_tsc;
+	}
+	return db->open;
+}
+
+/* Encodes one record into destination d's open batch, opening or rotating
+ * as needed. */
+static void append_record(struct sl_worker *w, const struct sl_log_record *r,
+			  unsigned d, uint64_t tsc)
+{
+	uint8_t kind = d < SL_KIND_COUNT ? (uint8_t)d : SL_KIND_LOGS;
+
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (w->open == NULL) {
-			w->open = sl_batch_get(w->batch_pool, w->idx, SL_KIND_LOGS);
-			if (w->open == NULL) {
-				w->c.rec_drop[SL_REC_DROP_BATCH_POOL_EMPTY]++;
-				return;
-			}
-			w->open->open_tsc = tsc;
-			w->deadline_tsc = tsc + w->delay_tsc;
+		struct sl_batch *b = open_batch(w, d, kind, tsc);
+
+		if (b == NULL) {
+			w->c.rec_drop[SL_REC_DROP_BATCH_POOL_EMPTY]++;
+			return;
 		}
-		struct sl_batch *b = w->open;
 		struct sl_wbuf wb = { b->raw, b->raw_len, b->raw_cap, 0 };
 
 		if (sl_ndjson_log(&wb, r) == 0) {
@@ -233,7 +304,7 @@ static void append_record(struct sl_worker *w, const struct sl_log_record *r,
 		}
 		if (b->n_records == 0)
 			break;
-		sl_worker_flush(w);
+		flush_dest(w, d);
 	}
 	/* The config check sizes batches for the largest escaped record, so
 	 * this is a defect, but it must still end in a counted outcome. */
@@ -331,43 +402,182 @@ static struct sl_str parse_record(struct sl_worker *w, uint8_t format, const cha
 	return sys->msg;
 }
 
+/* What the rules, templates and events read of a parsed record. */
+struct facts {
+	struct sl_str svc, host;
+	int sev;                        /* 0..7, -1 unknown */
+};
+
+static void record_facts(const struct sl_log_record *r, struct facts *f)
+{
+	f->svc = (struct sl_str){ "", 0 };
+	f->host = (struct sl_str){ "", 0 };
+	f->sev = -1;
+	if (r->json != NULL) {
+		f->svc = r->json->service;
+		f->sev = r->json->severity;
+	} else if (r->plain != NULL) {
+		f->sev = r->plain->severity;
+	} else if (r->access != NULL) {
+		f->sev = r->access->severity;
+	} else if (r->sys != NULL) {
+		f->svc = r->sys->app;
+		f->host = r->sys->host;
+		f->sev = r->sys->pri >= 0 ? r->sys->pri & 7 : -1;
+	}
+}
+
 /* Groups the record's message into a template and counts it by service
  * and severity (cost per record: docs/perf.md, template stage). */
-static void template_of(struct sl_worker *w, struct sl_log_record *r, struct sl_str msg)
+static void template_of(struct sl_worker *w, struct sl_log_record *r, struct sl_str msg,
+			const struct facts *f)
 {
-	struct sl_str svc = { "", 0 };
-	int sev = -1;
 	int32_t idx;
 
-	if (r->json != NULL) {
-		svc = r->json->service;
-		sev = r->json->severity;
-	} else if (r->plain != NULL) {
-		sev = r->plain->severity;
-	} else if (r->access != NULL) {
-		sev = r->access->severity;
-	} else if (r->sys != NULL) {
-		svc = r->sys->app;
-		sev = r->sys->pri >= 0 ? r->sys->pri & 7 : -1;
-	}
 	r->template_id = sl_tpl_learn(w->tpl, msg.p, msg.n, &idx);
 	if (r->template_id != 0)
 		w->c.tpl_records++;
 	if (idx >= 0)
-		sl_tpl_count(w->tpl, idx, svc.p, svc.n, sev);
+		sl_tpl_count(w->tpl, idx, f->svc.p, f->svc.n,
+			     r->severity_set ? r->severity_set - 1 : f->sev);
+}
+
+/* The matched rules' actions on one record. Ties go to the rule that
+ * comes first in the rule files: its severity and its route win. */
+struct verdict {
+	int route;                      /* route index, -1: none */
+	int severity;                   /* -1: none */
+	int drop;
+	int keep_trace;
+	unsigned n_tags;
+	const char *tags[SL_RULES_MAX_MATCH];
+	unsigned route_rule, sev_rule;
+};
+
+static void add_tag(struct verdict *v, const char *t)
+{
+	for (unsigned i = 0; i < v->n_tags; i++)
+		if (strcmp(v->tags[i], t) == 0)
+			return;
+	if (v->n_tags < SL_RULES_MAX_MATCH)
+		v->tags[v->n_tags++] = t;
+}
+
+static void decide(const struct sl_rules *rules, const uint16_t *hits, int m,
+		   struct verdict *v)
+{
+	v->route = v->severity = -1;
+	v->drop = v->keep_trace = 0;
+	v->n_tags = 0;
+	for (int i = 0; i < m; i++) {
+		const struct sl_rule_actions *a = sl_rules_actions(rules, hits[i]);
+
+		for (unsigned t = 0; t < a->n_tags; t++)
+			add_tag(v, a->tags[t]);
+		if (a->severity >= 0 && (v->severity < 0 || hits[i] < v->sev_rule)) {
+			v->severity = a->severity;
+			v->sev_rule = hits[i];
+		}
+		if (a->route >= 0 && (v->route < 0 || hits[i] < v->route_rule)) {
+			v->route = a->route;
+			v->route_rule = hits[i];
+		}
+		v->drop |= a->drop;
+		v->keep_trace |= a->keep_trace;
+	}
+}
+
+/* One event record per matched rule with an event action, to the alerts
+ * topic: name, rule, severity, service, host, trace (the exemplar),
+ * template and the start of the message. */
+static void fire_events(struct sl_worker *w, const struct sl_log_record *r,
+			const uint16_t *hits, int m, struct sl_str msg,
+			const struct facts *f, uint64_t tsc)
+{
+	for (int i = 0; i < m; i++) {
+		const struct sl_rule_actions *a = sl_rules_actions(w->rules, hits[i]);
+
+		if (a->event == NULL)
+			continue;
+		struct sl_event e = {
+			.time_ns = r->observed_ns, .name = a->event,
+			.rule = sl_rules_id(w->rules, hits[i]),
+			.severity = a->event_severity >= 0 ? a->event_severity :
+				    r->severity_set ? r->severity_set - 1 : f->sev,
+			.service = f->svc, .host = f->host, .trace_id = r->trace_id,
+			.span_id = r->span_id, .body = msg, .template_id = r->template_id,
+		};
+		struct sl_batch *b = NULL;
+
+		w->c.events_fired++;
+		for (int attempt = 0; attempt < 2; attempt++) {
+			b = open_batch(w, SL_KIND_ALERTS, SL_KIND_ALERTS, tsc);
+			if (b == NULL)
+				break;
+			struct sl_wbuf wb = { b->raw, b->raw_len, b->raw_cap, 0 };
+
+			if (sl_ndjson_event(&wb, &e) == 0) {
+				b->raw_len = wb.len;
+				b->n_records++;
+				break;
+			}
+			flush_dest(w, SL_KIND_ALERTS);
+			b = NULL;
+		}
+		if (b == NULL)
+			w->c.events_dropped++;
+	}
+}
+
+/* Where a kept record goes: its rule's route, the dead-letter topic for
+ * an unparsed record when its listener says so, else the logs topic. */
+static unsigned destination(struct sl_worker *w, const struct sl_log_record *r,
+			    const struct verdict *v, uint8_t listener)
+{
+	if (v->route >= 0) {
+		w->c.records_routed++;
+		return SL_DEST_ROUTE0 + (unsigned)v->route;
+	}
+	if (r->parse_error &&
+	    w->cfg->listeners[listener].parse_errors == SL_PARSE_ERRORS_DEADLETTER) {
+		w->c.records_deadletter++;
+		return SL_KIND_DEADLETTER;
+	}
+	return SL_KIND_LOGS;
+}
+
+/* Scans the fields the rules name; counts hits per rule. */
+static int match(struct sl_worker *w, struct sl_str body, const char *line, uint32_t n,
+		 const struct facts *f, uint16_t *hits)
+{
+	const char *text[SL_FIELD_COUNT] = { body.p, line, f->svc.p, f->host.p };
+	uint32_t len[SL_FIELD_COUNT] = { body.n, n, f->svc.n, f->host.n };
+	int m = sl_rules_match_fields(w->rules, w->scratch, text, len, hits, SL_RULES_MAX_MATCH);
+
+	if (m > 0) {
+		w->c.records_matched++;
+		for (int i = 0; i < m; i++)
+			w->rule_hits[hits[i]]++;
+	} else if (m < 0) {
+		w->c.records_scan_failed++;
+	}
+	return m;
 }
 
 static void log_record(struct sl_worker *w, const char *p, uint32_t n,
-		       const struct sl_pkt_info *pi, uint8_t format, uint64_t tsc)
+		       const struct sl_pkt_info *pi, uint64_t tsc)
 {
 	struct sl_syslog sys;
 	union parsed u;
+	struct facts f;
+	struct verdict v = { .route = -1, .severity = -1 };
 	struct sl_log_record r = {
 		.sys = &sys, .src_ip = pi->src_ip, .src_port = pi->src_port,
 		.src_ip6 = pi->ipver == 6 ? pi->src_ip6 : NULL,
 	};
 	uint16_t hits[SL_RULES_MAX_MATCH];
 	const char *ids[SL_RULES_MAX_MATCH];
+	uint8_t format = (uint8_t)w->cfg->listeners[pi->listener].format;
 
 	if (n > w->cfg->worker.max_record_bytes) {
 		n = w->cfg->worker.max_record_bytes;
@@ -376,22 +586,34 @@ static void log_record(struct sl_worker *w, const char *p, uint32_t n,
 	}
 	r.observed_ns = now_ns(w, tsc);
 	struct sl_str scan = parse_record(w, format, p, n, &sys, &u, &r);
-	int m = sl_rules_match(w->rules, w->scratch, scan.p, scan.n, hits, SL_RULES_MAX_MATCH);
+
+	record_facts(&r, &f);
+	int m = match(w, scan, p, n, &f, hits);
 
 	if (m > 0) {
-		w->c.records_matched++;
-		for (int i = 0; i < m; i++) {
-			w->rule_hits[hits[i]]++;
+		for (int i = 0; i < m; i++)
 			ids[i] = sl_rules_id(w->rules, hits[i]);
-		}
 		r.rule_ids = ids;
 		r.n_rules = (unsigned)m;
-	} else if (m < 0) {
-		w->c.records_scan_failed++;
+		if (w->rule_actions) {
+			decide(w->rules, hits, m, &v);
+			r.severity_set = (uint8_t)(v.severity + 1);
+			r.keep_trace = (uint8_t)v.keep_trace;
+			r.tags = v.tags;
+			r.n_tags = (uint8_t)v.n_tags;
+		}
 	}
-	if (w->tpl != NULL)
-		template_of(w, &r, scan);
-	append_record(w, &r, tsc);
+	/* A dropped record is not templated: dropping is for noise nobody
+	 * wants counted; its rules' counts and events still happen. */
+	if (!v.drop && w->tpl != NULL)
+		template_of(w, &r, scan, &f);
+	if (m > 0 && w->rule_events)
+		fire_events(w, &r, hits, m, scan, &f, tsc);
+	if (v.drop) {
+		w->c.rec_drop[SL_REC_DROP_RULE_DROP]++;
+		return;
+	}
+	append_record(w, &r, destination(w, &r, &v, pi->listener), tsc);
 }
 
 /* Splits a datagram into LF-terminated records. A final record without LF
@@ -402,7 +624,6 @@ static void deliver_lines(struct sl_worker *w, const struct sl_pkt_info *pi,
 {
 	const char *p = (const char *)pi->payload;
 	const char *end = p + pi->len;
-	uint8_t format = (uint8_t)w->cfg->listeners[pi->listener].format;
 
 	while (p < end) {
 		const char *lf = memchr(p, '\n', (size_t)(end - p));
@@ -416,7 +637,7 @@ static void deliver_lines(struct sl_worker *w, const struct sl_pkt_info *pi,
 		if (n == 0)
 			w->c.rec_drop[SL_REC_DROP_EMPTY]++;
 		else
-			log_record(w, p, n, pi, format, tsc);
+			log_record(w, p, n, pi, tsc);
 		p = lf ? lf + 1 : end;
 	}
 }
@@ -562,8 +783,8 @@ int sl_worker_main(void *arg)
 
 		uint64_t now = rte_rdtsc();
 
-		if (w->open != NULL && now >= w->deadline_tsc)
-			sl_worker_flush(w);
+		if (now >= w->next_deadline_tsc)
+			flush_due(w, now);
 		if (now >= w->tpl_deadline_tsc) {
 			sl_worker_templates_flush(w);
 			w->tpl_deadline_tsc = now + w->tpl_period_tsc;

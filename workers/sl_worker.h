@@ -32,12 +32,18 @@
 
 enum sl_run_state { SL_STATE_RUN = 0, SL_STATE_STOP = 1 };
 
+/* The batch a worker is filling for one destination (SL_DEST_*). */
+struct sl_dest_batch {
+	struct sl_batch *open;          /* or NULL */
+	uint64_t seq;                   /* last sequence number handed */
+	uint64_t deadline_tsc;          /* the open batch is handed by then */
+};
+
 struct sl_worker {
 	/* worker-private */
 	struct sl_worker_counters c;
-	struct sl_batch *open;          /* the open logs batch, or NULL */
-	uint64_t seq;                   /* last logs batch sequence number */
-	uint64_t deadline_tsc;          /* open batch must be handed by then */
+	struct sl_dest_batch dest[SL_DEST_MAX]; /* open batch per destination */
+	uint64_t next_deadline_tsc;     /* earliest deadline of an open batch */
 	uint64_t publish_tsc;           /* next periodic counter publication */
 	ZSTD_CCtx *zc;
 	hs_scratch_t *scratch;
@@ -58,6 +64,8 @@ struct sl_worker {
 	const struct sl_rules *rules;
 	const volatile int *state;      /* enum sl_run_state, written by control */
 	uint8_t encoding;               /* enum sl_encoding of sealed batches */
+	uint8_t rule_actions;           /* some rule has an action */
+	uint8_t rule_events;            /* some rule fires events */
 	uint64_t delay_tsc;             /* batch.max_delay_ms in TSC cycles */
 	uint64_t publish_period_tsc;
 	uint64_t tpl_period_tsc;        /* templates.interval_ms */
@@ -90,7 +98,7 @@ int sl_worker_main(void *arg);
 void sl_worker_burst(struct sl_worker *w, const struct sl_port *p,
 		     struct rte_mbuf **pkts, uint16_t n);
 
-/* Seals and hands the open batch to the control ring. */
+/* Seals and hands every open batch to the control ring. */
 void sl_worker_flush(struct sl_worker *w);
 
 /* Hands the template counts gathered since the last call to the control

@@ -419,6 +419,115 @@ def test_plain_and_access_listeners():
     assert fin["ledger"]["balanced"], fin["ledger"]
 
 
+ACTION_RULES = """rules:
+  - id: auth-fail
+    pattern: 'Failed password'
+    actions:
+      tag: [auth, security]
+      severity: warning
+      count: {metric: ssh_failures_total, labels: {team: sec}}
+      event: {name: ssh-brute-force, severity: critical}
+  - id: auth-words
+    pattern: 'password|invalid user'
+    flags: [caseless]
+    actions: {tag: [auth], severity: err}
+  - id: healthcheck
+    pattern: 'GET /healthz'
+    actions: {drop: true, count: healthchecks_total}
+  - id: payments
+    pattern: '^pay'
+    field: service
+    actions: {route: sluice.payments, keep_trace: true}
+  - id: db-host
+    pattern: '^db[0-9]+$'
+    field: host
+    actions: {tag: database}
+"""
+
+
+@test
+def test_rule_actions():
+    """Rule actions end to end: tags, severity (the first rule in the
+    files wins), drop (counted as rule_drop, never exported), count (a
+    metric series per rule on the metrics topic, exact), route to a topic
+    of its own, keep_trace, events on the alerts topic; rules on the
+    service and host fields; an unparsed record to the dead-letter topic
+    when its listener says so. The ledger balances with derived records
+    (metrics, events) outside it."""
+    tmp = tmpdir("sl-act-")
+    rules = os.path.join(tmp, "actions.yaml")
+    with open(rules, "w") as f:
+        f.write(ACTION_RULES)
+    lines = ["<38>Nov 24 10:00:01 web1 sshd[7]: Failed password for root from 10.0.0.%d" % i
+             for i in range(5)]
+    lines += ["<134>Nov 24 10:00:02 web1 nginx[8]: GET /healthz 200" for _ in range(7)]
+    lines += ["<134>Nov 24 10:00:03 web1 payments[9]: charge %d ok trace_id=%032x" % (i, i + 1)
+              for i in range(3)]
+    lines += ["<134>Nov 24 10:00:04 db7 postgres[10]: checkpoint complete"]
+    frames = [pkt.udp_frame(l.encode(), dport=514) for l in lines]
+    frames += [pkt.udp_frame(b"not syslog at all", dport=515),
+               pkt.udp_frame(b"also not syslog", dport=514)]
+    vdev, _ = pcap_vdev(tmp, frames)
+    cfg = base_cfg(rules={"files": [rules], "count_interval_ms": 1000})
+    cfg["listeners"] = [{"proto": "udp", "port": 514, "format": "syslog"},
+                        {"proto": "udp", "port": 515, "format": "syslog",
+                         "parse_errors": "deadletter"}]
+    kept = len(lines) - 7 + 2
+    with Sluice(ARGS.sluice, cfg, [vdev], workdir=tmp, name="actions") as s:
+        wait_for(lambda: s.stats()["ledger"]["records"]["exported"] >= kept, 30, "exported")
+        wait_for(lambda: s.stats()["rule_metrics"]["lines_sent"] >= 2, 30, "rule metrics sent")
+        logs = cat(ARGS.sluice_cat, s.bootstrap(), "sluice.logs")
+        pay = cat(ARGS.sluice_cat, s.bootstrap(), "sluice.payments")
+        dead = cat(ARGS.sluice_cat, s.bootstrap(), "sluice.deadletter")
+        alerts = cat(ARGS.sluice_cat, s.bootstrap(), "sluice.alerts")
+        metrics = cat(ARGS.sluice_cat, s.bootstrap(), "sluice.metrics")
+        rc, fin = s.stop()
+    assert rc == 0, s.output()
+    assert len(logs) == 5 + 1 + 1 and len(pay) == 3 and len(dead) == 1, (logs, pay, dead)
+    fails = [r for r in logs if r["body"].startswith("Failed password")]
+    assert len(fails) == 5, logs
+    for r in fails:
+        a = r["attributes"]
+        assert a["sluice.rules"] == ["auth-fail", "auth-words"] or \
+            sorted(a["sluice.rules"]) == ["auth-fail", "auth-words"], a
+        assert a["sluice.tags"] == ["auth", "security"], a
+        # auth-fail comes first in the file: its severity wins over err.
+        assert r["severity_text"] == "warning" and r["severity_number"] == 13, r
+    assert not any("healthz" in r["body"] for r in logs + pay + dead)
+    for r in pay:
+        assert r["service.name"] == "payments" and r["attributes"]["sluice.keep_trace"] is True, r
+        assert r["attributes"]["sluice.rules"] == ["payments"], r
+    db = [r for r in logs if r["body"] == "checkpoint complete"]
+    assert db and db[0]["attributes"]["sluice.tags"] == ["database"], db
+    assert dead[0]["body"] == "not syslog at all" and dead[0]["attributes"]["sluice.parse_error"]
+    raw = [r for r in logs if r["body"] == "also not syslog"]
+    assert raw and raw[0]["attributes"]["sluice.parse_error"] is True, logs
+    assert len(alerts) == 5, alerts
+    for e in alerts:
+        assert e["event"] == "ssh-brute-force" and e["rule"] == "auth-fail", e
+        assert e["severity_text"] == "crit" and e["service.name"] == "sshd", e
+        assert e["host.name"] == "web1" and e["body"].startswith("Failed password"), e
+        assert len(e["template_id"]) == 16, e
+    total = collections.defaultdict(int)
+    for m in metrics:
+        assert m["type"] == "counter" and m["source"] == "rule", m
+        total[(m["name"], m["labels"]["rule"])] += m["value"]
+        if m["name"] == "ssh_failures_total":
+            assert m["labels"]["team"] == "sec", m
+    assert total[("ssh_failures_total", "auth-fail")] == 5, total
+    assert total[("healthchecks_total", "healthcheck")] == 7, total
+    w = fin["workers"][0]
+    assert w["records"]["dropped"]["rule_drop"] == 7, w["records"]
+    assert w["actions"]["routed"] == 3 and w["actions"]["deadletter"] == 1, w["actions"]
+    assert w["actions"]["events_fired"] == 5 and w["actions"]["events_handed"] == 5, w
+    t = fin["export"]["topics"]
+    assert t["route:sluice.payments"]["records"] == 3, t
+    assert t["deadletter"]["records"] == 1 and t["alerts"]["records"] == 5, t
+    led = fin["ledger"]["records"]
+    assert led["received"] == len(lines) + 2 and led["exported"] == kept, led
+    assert led["dropped_worker"] == 7 and fin["ledger"]["balanced"], fin["ledger"]
+
+
 @test
 def test_ipv6_malformed():
     """Every IPv6 malformation ends in its own named drop; nothing is
