@@ -137,6 +137,10 @@ def framer():
         out[fmt + "_empty_lines"] = f + b"\n\r\n" + a + b"\n\n\0\r\n" + b + b"\n\n"
         out[fmt + "_overlong"] = f + long + b"\n" + long[:256] + b"\r\n" + long[:257] + b"\0\n" + long[:256] + b"\0\r\0\n" + a
         out[fmt + "_fragmented"] = f + b"\n".join([a, b, c] * (3000 // len(a + b + c) + 1))
+    # Keys that decode to sluice's own must be dropped like the plain ones.
+    out["jsonl_regress_escaped_own_keys"] = (
+        b'\x01{"msg":"a","sluice\\u002etruncated":true,"sluice\\u002Eparse_error":true,'
+        b'"net\\u002epeer.ip":"192.0.2.1","n\\u0065t.peer.port":1,"ne\\tx":0}\n')
     return out
 
 
