@@ -19,15 +19,16 @@ secs=$2
 shift 2
 root=$(cd "$(dirname "$0")/.." && pwd)
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_decode fuzz_syslog fuzz_ndjson fuzz_reasm fuzz_jsonl fuzz_plain)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_decode fuzz_syslog fuzz_ndjson fuzz_reasm fuzz_jsonl fuzz_plain fuzz_framer)
 
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-fuzz.XXXXXX")
 cleanup() {
 	rm -rf "$tmp"
 	# EAL runtime directories of the DPDK targets (named after the target)
-	rm -rf /var/run/dpdk/fuzz_decode /var/run/dpdk/fuzz_reasm \
-	       "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/fuzz_decode" "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/fuzz_reasm"
+	for d in fuzz_decode fuzz_reasm fuzz_framer; do
+		rm -rf "/var/run/dpdk/$d" "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/$d"
+	done
 }
 trap cleanup EXIT
 
@@ -45,8 +46,8 @@ for t in "${targets[@]}"; do
 	mkdir -p "$work" "$art"
 	cp -R "$seeds/." "$work/"
 	asan=${ASAN_OPTIONS:-}
-	# The DPDK target's EAL keeps allocations until exit by design.
-	case $t in fuzz_decode|fuzz_reasm) asan=${asan:+$asan:}detect_leaks=0 ;; esac
+	# The DPDK targets' EAL keeps allocations until exit by design.
+	case $t in fuzz_decode|fuzz_reasm|fuzz_framer) asan=${asan:+$asan:}detect_leaks=0 ;; esac
 	dict=()
 	case $t in
 	fuzz_syslog|fuzz_ndjson) dict=(-dict="$root/tests/fuzz/syslog.dict") ;;

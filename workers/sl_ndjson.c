@@ -245,13 +245,56 @@ static void raw_value(struct sl_wbuf *w, const struct sl_str *v)
 	}
 }
 
+static unsigned hex_value(char c)
+{
+	return c <= '9' ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
+}
+
+/* The first cap bytes of a key as received (escapes kept, validated by the
+ * parser) as a consumer decodes them; a non-ASCII character stands as
+ * 0x80, which no name of ours holds. Returns the decoded length, cap + 1
+ * when it is longer. */
+static uint32_t key_text(const struct sl_str *k, char *t, uint32_t cap)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < k->n; n++) {
+		char c = k->p[i++];
+
+		if (c == '\\' && i < k->n) {
+			c = k->p[i++];
+			if (c == 'u' && k->n - i >= 4) {
+				unsigned u = 0;
+
+				for (int d = 0; d < 4; d++)
+					u = u << 4 | hex_value(k->p[i++]);
+				c = u < 0x80 ? (char)u : (char)0x80;
+			} else {
+				c = c == 'b' ? '\b' : c == 'f' ? '\f' : c == 'n' ? '\n' :
+				    c == 'r' ? '\r' : c == 't' ? '\t' : c;
+			}
+		} else if ((uint8_t)c >= 0x80) {
+			c = (char)0x80;
+		}
+		if (n == cap)
+			return cap + 1;
+		t[n] = c;
+	}
+	return n;
+}
+
 /* Keys sluice writes itself; a record's own member of that name is not
- * repeated (a JSON object with duplicate keys is ambiguous downstream). */
+ * repeated (a JSON object with duplicate keys is ambiguous downstream).
+ * Compared decoded: "sluice\u002etruncated" is the same key to a consumer,
+ * and would let a sender forge sluice's flags or the peer address. */
 static int ours(const struct sl_str *k)
 {
-	return (k->n >= 7 && memcmp(k->p, "sluice.", 7) == 0) ||
-	       (k->n == 11 && memcmp(k->p, "net.peer.ip", 11) == 0) ||
-	       (k->n == 13 && memcmp(k->p, "net.peer.port", 13) == 0);
+	char t[16];
+	uint32_t n = key_text(k, t, sizeof(t));
+
+	return (n >= 7 && memcmp(t, "sluice.", 7) == 0) ||
+	       (n == 11 && memcmp(t, "net.peer.ip", 11) == 0) ||
+	       (n == 13 && memcmp(t, "net.peer.port", 13) == 0);
 }
 
 static void json_attributes(struct sl_wbuf *w, const struct sl_jsonl *j)

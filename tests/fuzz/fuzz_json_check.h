@@ -11,7 +11,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#define MAX_DEPTH 16
+/* A JSON-lines record nests up to SL_JSONL_MAX_DEPTH (32) levels, and the
+ * NDJSON line puts its members two levels down, inside "attributes". */
+#define MAX_DEPTH 40
 
 #define CHECKER __attribute__((no_sanitize("coverage")))
 
@@ -69,6 +71,15 @@ struct js {
 };
 
 CHECKER static int js_value(struct js *j, int depth);
+
+/* Insignificant whitespace (RFC 8259 section 2): a JSON-lines record's
+ * values are copied as received, spaces included. */
+CHECKER static void js_ws(struct js *j)
+{
+	while (j->i < j->n && (j->s[j->i] == ' ' || j->s[j->i] == '\t' ||
+			       j->s[j->i] == '\n' || j->s[j->i] == '\r'))
+		j->i++;
+}
 
 CHECKER static int js_lit(struct js *j, const char *lit)
 {
@@ -141,11 +152,18 @@ CHECKER static int js_number(struct js *j)
 CHECKER static int js_container(struct js *j, int depth, int object)
 {
 	j->i++;
+	js_ws(j);
 	if (js_lit(j, object ? "}" : "]"))
 		return 1;
 	for (;;) {
-		if (object && (!js_string(j) || !js_lit(j, ":")))
-			return 0;
+		if (object) {
+			js_ws(j);
+			if (!js_string(j))
+				return 0;
+			js_ws(j);
+			if (!js_lit(j, ":"))
+				return 0;
+		}
 		if (!js_value(j, depth + 1))
 			return 0;
 		if (js_lit(j, object ? "}" : "]"))
@@ -155,19 +173,25 @@ CHECKER static int js_container(struct js *j, int depth, int object)
 	}
 }
 
+/* One value and the whitespace around it. */
 CHECKER static int js_value(struct js *j, int depth)
 {
+	int ok;
+
+	js_ws(j);
 	if (depth > MAX_DEPTH || j->i >= j->n)
 		return 0;
 	switch (j->s[j->i]) {
-	case '{': return js_container(j, depth, 1);
-	case '[': return js_container(j, depth, 0);
-	case '"': return js_string(j);
-	case 't': return js_lit(j, "true");
-	case 'f': return js_lit(j, "false");
-	case 'n': return js_lit(j, "null");
-	default: return js_number(j);
+	case '{': ok = js_container(j, depth, 1); break;
+	case '[': ok = js_container(j, depth, 0); break;
+	case '"': ok = js_string(j); break;
+	case 't': ok = js_lit(j, "true"); break;
+	case 'f': ok = js_lit(j, "false"); break;
+	case 'n': ok = js_lit(j, "null"); break;
+	default: ok = js_number(j); break;
 	}
+	js_ws(j);
+	return ok;
 }
 
 CHECKER static void check_line(const uint8_t *s, uint32_t n)

@@ -110,6 +110,40 @@ PLAIN = {
 }
 
 
+# fuzz_framer: byte 0 picks the listener format, the rest is one datagram.
+FRAMER_FORMATS = {"syslog": 0, "jsonl": 1, "plain": 2, "access": 3}
+FRAMER_LINES = {
+    "syslog": [SYSLOG, RECORDS["rfc3164_pid"], RECORDS["rfc5424_sd_bom"]],
+    "jsonl": [b'{"time":"2024-05-01T12:00:00Z","level":"error","service":"api","msg":"boom",'
+              b'"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","user":{"id":7, "tags":["a", "b"]}}',
+              b'{"ts":1714564800123,"severity":3,"message":"x","sluice.truncated":true}',
+              b'{"msg":"not closed"'],
+    "plain": [PLAIN["plain_iso_z"], PLAIN["plain_hadoop"], PLAIN["plain_level_only"]],
+    "access": [PLAIN["access_combined"], PLAIN["access_common_dash"], PLAIN["access_tls_probe"]],
+}
+
+
+def framer():
+    """Per format: several lines, CRLF, NUL padding, empty lines, a record
+    over worker.max_record_bytes (256) and one datagram in fragments."""
+    out = {}
+    for fmt, lines in FRAMER_LINES.items():
+        f = bytes([FRAMER_FORMATS[fmt]])
+        a, b, c = lines
+        long = a + b" " + b"x" * (300 - len(a)) if len(a) < 300 else a
+        out[fmt + "_multi_lf"] = f + a + b"\n" + b + b"\n" + c + b"\n"
+        out[fmt + "_crlf_no_final_lf"] = f + a + b"\r\n" + b + b"\r\n" + c
+        out[fmt + "_nul_padded"] = f + a + b"\n" + b + b"\0" * 16
+        out[fmt + "_empty_lines"] = f + b"\n\r\n" + a + b"\n\n\0\r\n" + b + b"\n\n"
+        out[fmt + "_overlong"] = f + long + b"\n" + long[:256] + b"\r\n" + long[:257] + b"\0\n" + long[:256] + b"\0\r\0\n" + a
+        out[fmt + "_fragmented"] = f + b"\n".join([a, b, c] * (3000 // len(a + b + c) + 1))
+    # Keys that decode to sluice's own must be dropped like the plain ones.
+    out["jsonl_regress_escaped_own_keys"] = (
+        b'\x01{"msg":"a","sluice\\u002etruncated":true,"sluice\\u002Eparse_error":true,'
+        b'"net\\u002epeer.ip":"192.0.2.1","n\\u0065t.peer.port":1,"ne\\tx":0}\n')
+    return out
+
+
 def write(target, items):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -123,3 +157,4 @@ if __name__ == "__main__":
     write("syslog", RECORDS)
     write("ndjson", RECORDS)
     write("plain", PLAIN)
+    write("framer", framer())
