@@ -129,6 +129,22 @@ static uint64_t pass_match(struct bench *b, int set)
 	return b->n;
 }
 
+/* Groups each message and counts it, as the worker's template_of() does.
+ * The table is warm after the first round (the steady state of a node):
+ * the figure is the cost of matching a known template. */
+static uint64_t pass_template(struct bench *b, int fmt)
+{
+	for (unsigned i = 0; i < b->n; i++) {
+		const struct sl_syslog *s = &b->sys[fmt][i];
+		int32_t idx;
+
+		b->sink += sl_tpl_learn(b->tpl, s->msg.p, s->msg.n, &idx);
+		if (idx >= 0)
+			sl_tpl_count(b->tpl, idx, s->app.p, s->app.n, s->pri & 7);
+	}
+	return b->n;
+}
+
 /* A full buffer starts over, as the worker opens a new batch. */
 static inline void encode(struct sl_wbuf *w, const struct sl_log_record *r)
 {
@@ -180,7 +196,8 @@ static uint64_t pass_zlib(struct bench *b, int level)
 }
 
 /* The worker's log_record() (workers/sl_worker.c) without the counters
- * and the batch hand-off: truncate, parse, trace ids, match, ids, encode. */
+ * and the batch hand-off: truncate, parse, trace ids, match, ids,
+ * template, encode. */
 static uint64_t pass_path(struct bench *b, int fmt)
 {
 	struct sl_rules *rules = b->rules[b->path_set];
@@ -219,6 +236,11 @@ static uint64_t pass_path(struct bench *b, int fmt)
 			ids[k] = sl_rules_id(rules, hits[k]);
 		r.rule_ids = ids;
 		r.n_rules = m > 0 ? (unsigned)m : 0;
+		int32_t idx;
+
+		r.template_id = sl_tpl_learn(b->tpl, scan.p, scan.n, &idx);
+		if (idx >= 0)
+			sl_tpl_count(b->tpl, idx, "app", 3, 6);
 		encode(&b->wb, &r);
 	}
 	b->sink += b->wb.len;
@@ -248,7 +270,7 @@ static struct stage *add(struct stage *st, unsigned *n, enum group g, int arg,
 }
 
 /* The stages, in report order. A new stage is one add() line and its pass
- * function; G_TEMPLATE is reserved for template mining. */
+ * function. */
 static unsigned build_stages(const struct bench *b, struct stage *st)
 {
 	unsigned n = 0;
@@ -262,18 +284,14 @@ static unsigned build_stages(const struct bench *b, struct stage *st)
 	for (unsigned i = 0; i < b->n_sets; i++)
 		add(st, &n, G_MATCH, (int)i, pass_match, "sl_rules_match, %u rules",
 		    b->set_size[i]);
-	/* TEMPLATE MINING GOES HERE. workers/sl_template.c is being written
-	 * separately; when it lands, its stage is
-	 *   add(st, &n, G_TEMPLATE, BL_RFC3164, pass_template, "sl_template_...");
-	 * with pass_template() running it over b->sys[BL_RFC3164][i].msg, and
-	 * pass_path() gains the call between match and encode. */
+	add(st, &n, G_TEMPLATE, BL_RFC3164, pass_template, "sl_tpl_learn + sl_tpl_count");
 	for (int f = 0; f < BL_FMT_COUNT; f++)
 		add(st, &n, G_ENCODE, f, pass_encode, "sl_ndjson_log, %s record", bl_fmt_name[f]);
 	for (unsigned k = 0; k < BL_N_ZSTD; k++)
 		add(st, &n, G_COMPRESS, (int)k, pass_zstd, "zstd %d", b->zstd_level[k]);
 	add(st, &n, G_COMPRESS, ZLIB_LEVEL, pass_zlib, "zlib %d", ZLIB_LEVEL);
 	for (int f = 0; f < BL_FMT_COUNT; f++)
-		add(st, &n, G_PATH, f, pass_path, "%s: parse + match(%u) + encode",
+		add(st, &n, G_PATH, f, pass_path, "%s: parse + match(%u) + template + encode",
 		    bl_fmt_name[f], b->set_size[b->path_set]);
 	return n;
 }

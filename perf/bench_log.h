@@ -21,6 +21,7 @@
 #include "sl_ndjson.h"
 #include "sl_rules.h"
 #include "sl_syslog.h"
+#include "sl_template.h"
 
 #define BL_MAX_DS 16            /* Loghub data sets read */
 #define BL_PATTERN_MAX 192
@@ -114,6 +115,7 @@ struct bench {
 	ZSTD_CCtx *zc[BL_N_ZSTD];
 	z_stream zs;
 	int zs_ready;
+	struct sl_tpl_table *tpl;             /* templates.max default */
 	uint64_t sink;                        /* keeps results live */
 };
 

@@ -248,6 +248,17 @@ int bl_setup(struct bench *b, const struct bl_opts *o)
 	sl_config_defaults(cfg);
 	b->max_record = cfg->worker.max_record_bytes;
 	b->zstd_default = cfg->batch.zstd_level;
+	size_t tsize = sl_tpl_table_size(cfg->templates.max);
+	void *tmem = aligned_alloc(64, (tsize + 63) & ~(size_t)63);
+
+	if (tmem != NULL)
+		memset(tmem, 0, tsize);
+	b->tpl = sl_tpl_table_init(tmem, cfg->templates.max, cfg->templates.similarity_pct);
+	if (b->tpl == NULL) {
+		free(tmem);
+		rc = -ENOMEM;
+		goto out;
+	}
 	rc = bl_corpus_load(o->data, &b->corpus);
 	if (rc != 0) {
 		fprintf(stderr, "bench-log: %s/*/*_2k.log: %s\n", o->data, strerror(-rc));
@@ -290,6 +301,7 @@ void bl_teardown(struct bench *b)
 	}
 	for (int k = 0; k < BL_N_ZSTD; k++)
 		sl_batch_cctx_free(b->zc[k]);
+	free(b->tpl);
 	if (b->zs_ready)
 		deflateEnd(&b->zs);
 	for (unsigned i = 0; i < b->n_batches; i++)
