@@ -179,7 +179,7 @@ const struct sl_config_key sl_config_schema[] = {
 	{ .path = "templates.max", FIELD(C, templates.max), UINT(16, 1048576, "4096"),
 	  .desc = "Templates each worker learns; past that, a line that matches none carries the id of its masked text and counts as `templates.unclustered`. About 1.7 KiB each" },
 	{ .path = "templates.similarity_pct", FIELD(C, templates.similarity_pct),
-	  UINT(1, 100, "70"),
+	  UINT(1, 100, "80"),
 	  .desc = "A line joins a template when at least this share of its token positions match (a `<*>` matches anything)" },
 	{ .path = "templates.interval_ms", FIELD(C, templates.interval_ms),
 	  UINT(1000, 3600000, "10000"),

@@ -21,7 +21,7 @@
 
 int main(int argc, char **argv)
 {
-	unsigned pct = 70, max = 4096, passes = 1;
+	unsigned pct = 80, max = 4096, passes = 1;
 	int opt;
 
 	while ((opt = getopt(argc, argv, "s:m:p:")) != -1) {

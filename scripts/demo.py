@@ -257,6 +257,16 @@ def summary(sent, sent_bytes, replies, fin, recs, rc, kernel_drops, source):
         matched, len(fin["rules"])))
     for r in top:
         print("                    %-22s %d" % (r["id"], r["matches"]))
+    tpl = fin.get("templates", {})
+    print(" templates        %d templates learned over %d records; top:" % (
+        tpl.get("known", 0), tpl.get("records", 0)))
+    for t in tpl.get("top", [])[:3]:
+        print("                    %6d  %s" % (t["count"], t["template"][:50]))
+    acts = {k: sum(x["actions"][k] for x in w) for k in ("events_handed", "routed")}
+    topics = fin["export"]["topics"]
+    print(" derived          %d events to %s, %d rule-count lines to %s, %d template lines to %s" % (
+        acts["events_handed"], topics["alerts"]["topic"], fin["rule_metrics"]["lines_sent"],
+        topics["metrics"]["topic"], tpl.get("lines_sent", 0), topics["templates"]["topic"]))
     print(" exported         %d records in %d zstd batches to Kafka topic %s" % (
         logs["records"], logs["batches"], logs["topic"]))
     print(" read back        %d records from Kafka with sluice-cat" % len(recs))

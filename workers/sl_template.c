@@ -195,16 +195,50 @@ static const uint8_t cls[256] = {
 	['='] = C_DELIM, [':'] = C_DELIM, [','] = C_DELIM, [';'] = C_DELIM,
 	['('] = C_DELIM, [')'] = C_DELIM, ['['] = C_DELIM, [']'] = C_DELIM,
 	['{'] = C_DELIM, ['}'] = C_DELIM, ['"'] = C_DELIM, ['\''] = C_DELIM,
+	['|'] = C_DELIM,
 	['0'] = C_DIGIT, ['1'] = C_DIGIT, ['2'] = C_DIGIT, ['3'] = C_DIGIT,
 	['4'] = C_DIGIT, ['5'] = C_DIGIT, ['6'] = C_DIGIT, ['7'] = C_DIGIT,
 	['8'] = C_DIGIT, ['9'] = C_DIGIT,
 };
 
-/* Appends the masked form of token s[0..n), which holds a digit, to out
+/* Month and weekday names, English, 3 letters or in full, any case: parts
+ * of timestamps as much as the digits around them. */
+static bool time_word(const char *s, uint32_t n)
+{
+	static const char *const words[] = {
+		"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+		"dec", "mon", "tue", "wed", "thu", "fri", "sat", "sun", "january",
+		"february", "march", "april", "june", "july", "august", "september",
+		"october", "november", "december", "monday", "tuesday", "wednesday",
+		"thursday", "friday", "saturday", "sunday",
+	};
+	char low[10];
+
+	if (n < 3 || n > 9)
+		return false;
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t c = (uint8_t)s[i] | 0x20;
+
+		if (c < 'a' || c > 'z')
+			return false;
+		low[i] = (char)c;
+	}
+	for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++)
+		if (strlen(words[w]) == n && memcmp(words[w], low, n) == 0)
+			return true;
+	return false;
+}
+
+/* A token without digits that may still hold a time word: short enough to
+ * be one between delimiters ("[Sun", "Dec,", "(Wednesday)"). */
+#define TIME_TOKEN_MAX 11
+
+/* Appends the masked form of token s[0..n) to out
  * at o; returns the new end, or 0 when it does not fit. Pieces between
- * delimiters that hold a digit become one <*> (adjacent ones collapse). */
+ * delimiters that hold a digit, or are a month or weekday name, become one
+ * <*> (adjacent ones collapse). *param is set when one did. */
 static uint32_t mask_token(const char *s, uint32_t n, char *out, uint32_t o,
-			   uint32_t cap)
+			   uint32_t cap, bool *param)
 {
 	uint32_t i = 0;
 	bool last_wild = false;
@@ -222,7 +256,8 @@ static uint32_t mask_token(const char *s, uint32_t n, char *out, uint32_t o,
 
 		while (j < n && !(cls[(uint8_t)s[j]] & C_DELIM))
 			acc |= cls[(uint8_t)s[j++]];
-		if (acc & C_DIGIT) {
+		if ((acc & C_DIGIT) || time_word(s + i, j - i)) {
+			*param = true;
 			if (!last_wild) {
 				if (o + WILD_LEN > cap)
 					return 0;
@@ -293,11 +328,12 @@ static void mask_line(const char *msg, uint32_t n, struct line *l)
 		uint32_t end = 0;
 
 		if (l->n_tok < SL_TPL_MAX_TOKENS - 1) {
-			if (!param && start + (j - i) <= MASK_CAP) {
+			if (param || j - i <= TIME_TOKEN_MAX) {
+				param = false;
+				end = mask_token(msg + i, j - i, l->text, start, MASK_CAP, &param);
+			} else if (start + (j - i) <= MASK_CAP) {
 				memcpy(l->text + start, msg + i, j - i);
 				end = start + (j - i);
-			} else if (param) {
-				end = mask_token(msg + i, j - i, l->text, start, MASK_CAP);
 			}
 		}
 		if (end == 0) {
@@ -418,13 +454,20 @@ static struct node *descend(struct sl_tpl_table *t, struct node *parent,
 	return nd;
 }
 
-/* The leaf for a line: by token count, then the first two tokens. */
+/* The leaf for a line: by token count, then its first two tokens without
+ * a <*>. Leading variable tokens (a timestamp, a pid) say nothing about
+ * the event; keyed on them, every line of a length would share a leaf. */
 static struct node *leaf_of(struct sl_tpl_table *t, const struct line *l)
 {
 	struct node *nd = node_get(t, mix(0x5eed, l->n_tok));
+	unsigned depth = 0;
 
-	for (unsigned k = 0; nd != NULL && k < 2 && k < l->n_tok; k++)
+	for (unsigned k = 0; nd != NULL && depth < 2 && k < l->n_tok; k++) {
+		if (l->param & (1ull << k))
+			continue;
 		nd = descend(t, nd, l, k);
+		depth++;
+	}
 	return nd;
 }
 

@@ -88,6 +88,11 @@ static void test_mask(void **state)
 	expect_mask("addr [fe80::1]:443", "addr [<*>::<*>]:<*>");
 	expect_mask("0xdeadbeef and deadbeef", "<*> and deadbeef");
 	expect_mask("(pid=42)", "(pid=<*>)");
+	/* Month and weekday names are time, like the digits around them. */
+	expect_mask("[Sun Dec 04 04:47:44 2005] [notice] ok",
+		    "[<*> <*> <*> <*>:<*>:<*> <*>] [notice] ok");
+	expect_mask("Monday monitor DECEMBER decimal may", "<*> monitor <*> decimal <*>");
+	expect_mask("Step_LSC|30002312|onStandStepChanged", "Step_LSC|<*>|onStandStepChanged");
 	expect_mask("", "");
 	expect_mask("   ", "");
 }
@@ -132,6 +137,25 @@ static void test_groups_and_generalises(void **state)
 	assert_int_equal(st.created, 5);
 	assert_int_equal(st.generalised, 1);
 	assert_int_equal(st.templates, 5);
+	free(t);
+}
+
+/* Leading variable tokens (a timestamp) do not pick the leaf: two events
+ * behind the same kind of header stay apart, one event behind different
+ * headers stays one. */
+static void test_header_does_not_pick_leaf(void **state)
+{
+	struct sl_tpl_table *t = table(64, 80);
+	int32_t a, b, c, d;
+
+	(void)state;
+	learn(t, "2024-05-01 12:00:01,001 INFO Starting server on port 80", &a);
+	learn(t, "2024-05-01 12:00:02,002 INFO Stopping worker pool of size 8", &b);
+	learn(t, "2024-05-02 13:10:01,999 INFO Starting server on port 8080", &c);
+	learn(t, "Dec-10 06:55:46.5 INFO Starting server on port 443", &d);
+	assert_int_not_equal(a, b);
+	assert_int_equal(a, c);
+	assert_int_equal(a, d);
 	free(t);
 }
 
@@ -407,6 +431,7 @@ int main(void)
 		cmocka_unit_test(test_init_args),
 		cmocka_unit_test(test_mask),
 		cmocka_unit_test(test_groups_and_generalises),
+		cmocka_unit_test(test_header_does_not_pick_leaf),
 		cmocka_unit_test(test_empty_message),
 		cmocka_unit_test(test_ids_content_addressed),
 		cmocka_unit_test(test_long_lines),
