@@ -202,31 +202,49 @@ static const uint8_t cls[256] = {
 };
 
 /* Month and weekday names, English, 3 letters or in full, any case: parts
- * of timestamps as much as the digits around them. */
+ * of timestamps as much as the digits around them. One switch on the
+ * first three letters, then the rest of the full name. */
 static bool time_word(const char *s, uint32_t n)
 {
-	static const char *const words[] = {
-		"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-		"dec", "mon", "tue", "wed", "thu", "fri", "sat", "sun", "january",
-		"february", "march", "april", "june", "july", "august", "september",
-		"october", "november", "december", "monday", "tuesday", "wednesday",
-		"thursday", "friday", "saturday", "sunday",
-	};
-	char low[10];
+	const char *full;
 
 	if (n < 3 || n > 9)
 		return false;
-	for (uint32_t i = 0; i < n; i++) {
-		uint8_t c = (uint8_t)s[i] | 0x20;
+	uint32_t p = ((uint32_t)((uint8_t)s[0] | 0x20) << 16) |
+		     ((uint32_t)((uint8_t)s[1] | 0x20) << 8) | ((uint8_t)s[2] | 0x20);
 
-		if (c < 'a' || c > 'z')
-			return false;
-		low[i] = (char)c;
+#define P3(a, b, c) (((uint32_t)(a) << 16) | ((uint32_t)(b) << 8) | (uint32_t)(c))
+	switch (p) {
+	case P3('j', 'a', 'n'): full = "january"; break;
+	case P3('f', 'e', 'b'): full = "february"; break;
+	case P3('m', 'a', 'r'): full = "march"; break;
+	case P3('a', 'p', 'r'): full = "april"; break;
+	case P3('m', 'a', 'y'): full = "may"; break;
+	case P3('j', 'u', 'n'): full = "june"; break;
+	case P3('j', 'u', 'l'): full = "july"; break;
+	case P3('a', 'u', 'g'): full = "august"; break;
+	case P3('s', 'e', 'p'): full = "september"; break;
+	case P3('o', 'c', 't'): full = "october"; break;
+	case P3('n', 'o', 'v'): full = "november"; break;
+	case P3('d', 'e', 'c'): full = "december"; break;
+	case P3('m', 'o', 'n'): full = "monday"; break;
+	case P3('t', 'u', 'e'): full = "tuesday"; break;
+	case P3('w', 'e', 'd'): full = "wednesday"; break;
+	case P3('t', 'h', 'u'): full = "thursday"; break;
+	case P3('f', 'r', 'i'): full = "friday"; break;
+	case P3('s', 'a', 't'): full = "saturday"; break;
+	case P3('s', 'u', 'n'): full = "sunday"; break;
+	default: return false;
 	}
-	for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++)
-		if (strlen(words[w]) == n && memcmp(words[w], low, n) == 0)
-			return true;
-	return false;
+#undef P3
+	if (n == 3)
+		return true;
+	if (strlen(full) != n)
+		return false;
+	for (uint32_t i = 3; i < n; i++)
+		if (((uint8_t)s[i] | 0x20) != (uint8_t)full[i])
+			return false;
+	return true;
 }
 
 /* A token without digits that may still hold a time word: short enough to
