@@ -25,7 +25,15 @@
 
 #define BL_MAX_DS 16            /* Loghub data sets read */
 #define BL_PATTERN_MAX 192
-#define BL_MAX_SETS 8           /* rule set sizes */
+#define BL_MAX_SIZES 8          /* rule set sizes */
+#define BL_MAX_SETS (2 * BL_MAX_SIZES) /* each size in both families */
+
+/* Rule set families: drawn from the measured traffic itself (every rule
+ * matches some line: the worst case), or a rule book for many services
+ * (signature shapes of other systems, one rule in 20 drawn from the
+ * traffic: a stream meets few of its rules, the usual case). */
+enum bl_family { BL_DRAWN, BL_BOOK, BL_FAMILIES };
+extern const char *const bl_family_name[BL_FAMILIES];
 #define BL_N_ZSTD 3             /* zstd levels compared */
 #define BL_NOW_NS 1735603200000000000ll  /* 2024-12-31: RFC 3164 infers 2024 */
 
@@ -77,12 +85,18 @@ void bl_text_free(struct bl_text *t);
 struct bl_rule *bl_rules_generate(const struct bl_corpus *c, uint64_t seed,
 				  unsigned n);
 
+/* n rules of a rule book for many services: signature shapes (an error
+ * code in a module, a user's failed login, a block id, a timeout, ...)
+ * with numbers that make each rule distinct and rarely seen in the
+ * corpus, and every 20th rule drawn[i / 20]. Returns the array or NULL. */
+struct bl_rule *bl_rules_book(const struct bl_rule *drawn, unsigned n);
+
 /* Writes rules[0..n) as a rules file (ids r00000...). 0 or -errno. */
 int bl_rules_write(const char *path, const struct bl_rule *rules, unsigned n);
 
 struct bl_opts {
 	const char *data, *cache_dir;
-	unsigned sizes[BL_MAX_SETS], n_sizes, rounds, cpu;
+	unsigned sizes[BL_MAX_SIZES], n_sizes, rounds, cpu;
 	double seconds;
 	uint64_t seed;
 };
@@ -104,6 +118,7 @@ struct bench {
 	struct sl_rules *rules[BL_MAX_SETS];
 	hs_scratch_t *scratch[BL_MAX_SETS];
 	unsigned set_size[BL_MAX_SETS], n_sets, path_set;
+	uint8_t set_family[BL_MAX_SETS];      /* enum bl_family */
 	double matched[BL_MAX_SETS];          /* share of records matched */
 	double hits[BL_MAX_SETS];             /* rules matched per record, mean */
 	struct sl_wbuf wb;                    /* batch.max_bytes */

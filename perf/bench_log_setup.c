@@ -42,6 +42,9 @@ static int parse_all(struct bench *b)
  * cfg->rules.cache_dir. */
 static int load_set(struct bench *b, unsigned k, const struct bl_rule *rules,
 		    struct sl_config *cfg, const char *tmp)
+	__attribute__((nonnull));
+static int load_set(struct bench *b, unsigned k, const struct bl_rule *rules,
+		    struct sl_config *cfg, const char *tmp)
 {
 	struct sl_config_errors *errs = calloc(1, sizeof(*errs));
 	unsigned n = b->set_size[k];
@@ -51,18 +54,19 @@ static int load_set(struct bench *b, unsigned k, const struct bl_rule *rules,
 	if (errs == NULL)
 		return -ENOMEM;
 	snprintf(cfg->path, sizeof(cfg->path), "%s/sluice.yaml", tmp);
-	snprintf(cfg->rules.files[0], sizeof(cfg->rules.files[0]), "rules_%u.yaml", n);
+	snprintf(cfg->rules.files[0], sizeof(cfg->rules.files[0]), "rules_%u_%u.yaml",
+		 b->set_family[k], n);
 	cfg->rules.n_files = 1;
 	char file[PATH_MAX + 32];
 
-	snprintf(file, sizeof(file), "%s/rules_%u.yaml", tmp, n);
+	snprintf(file, sizeof(file), "%s/rules_%u_%u.yaml", tmp, b->set_family[k], n);
 	rc = bl_rules_write(file, rules, n);
 	if (rc != 0) {
 		fprintf(stderr, "bench-log: %s: %s\n", file, strerror(-rc));
 		goto out;
 	}
-	fprintf(stderr, "bench-log: loading %u rules (compiled unless %s has them)... ",
-		n, cfg->rules.cache_dir);
+	fprintf(stderr, "bench-log: loading %u rules, %s (compiled unless %s has them)... ",
+		n, bl_family_name[b->set_family[k]], cfg->rules.cache_dir);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	b->rules[k] = sl_rules_load(cfg, errs);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -89,18 +93,23 @@ static int load_rules(struct bench *b, const struct bl_opts *o, struct sl_config
 {
 	char tmp[] = "/tmp/sluice-bench-log-XXXXXX";
 	unsigned max = 0;
-	struct bl_rule *rules;
+	struct bl_rule *rules, *book;
 	int rc = 0;
 
-	/* The path runs with the 100-rule set, or the first one if none. */
+	/* Sets 0..n-1 are drawn, n..2n-1 the rule book; the path runs with
+	 * the 100-rule book (a node's usual case), or the first set. */
 	for (unsigned k = 0; k < o->n_sizes; k++) {
-		b->set_size[k] = o->sizes[k];
+		b->set_size[k] = b->set_size[o->n_sizes + k] = o->sizes[k];
+		b->set_family[k] = BL_DRAWN;
+		b->set_family[o->n_sizes + k] = BL_BOOK;
 		max = o->sizes[k] > max ? o->sizes[k] : max;
-		if (o->sizes[k] == 100 && b->set_size[b->path_set] != 100)
-			b->path_set = k;
+		if (o->sizes[k] == 100)
+			b->path_set = o->n_sizes + k;
 	}
 	rules = bl_rules_generate(&b->corpus, o->seed, max);
-	if (rules == NULL) {
+	book = rules ? bl_rules_book(rules, max) : NULL;
+	if (book == NULL) {
+		free(rules);
 		fprintf(stderr, "bench-log: cannot draw %u distinct rules from the corpus\n", max);
 		return -EINVAL;
 	}
@@ -108,13 +117,15 @@ static int load_rules(struct bench *b, const struct bl_opts *o, struct sl_config
 		rc = -errno;
 		fprintf(stderr, "bench-log: %s: %s\n", tmp, strerror(errno));
 		free(rules);
+		free(book);
 		return rc;
 	}
 	snprintf(cfg->rules.cache_dir, sizeof(cfg->rules.cache_dir), "%s", o->cache_dir);
-	for (unsigned k = 0; k < o->n_sizes && rc == 0; k++)
-		rc = load_set(b, k, rules, cfg, tmp);
+	for (unsigned k = 0; k < 2 * o->n_sizes && rc == 0; k++)
+		rc = load_set(b, k, b->set_family[k] == BL_BOOK ? book : rules, cfg, tmp);
 	rmdir(tmp);
 	free(rules);
+	free(book);
 	for (unsigned k = 0; k < b->n_sets && rc == 0; k++) {
 		const struct bl_text *t = &b->corpus.lines;
 		uint16_t hits[SL_RULES_MAX_MATCH];
