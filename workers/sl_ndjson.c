@@ -4,12 +4,8 @@
 #include <string.h>
 
 #include "sl_ndjson.h"
+#include "sl_scan.h"
 #include "sl_utf8.h"
-
-/* 1: byte must be escaped or validated (control, '"', '\\', non-ASCII). */
-static const uint8_t needs_care[256] = {
-	[0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
-};
 
 static inline int room(struct sl_wbuf *w, uint32_t n)
 {
@@ -20,7 +16,9 @@ static inline int room(struct sl_wbuf *w, uint32_t n)
 	return 1;
 }
 
-void sl_json_raw(struct sl_wbuf *w, const char *s, uint32_t n)
+/* sl_json_raw, inlined into this file's writers: a literal's memcpy
+ * becomes a few stores. */
+static inline void put(struct sl_wbuf *w, const char *s, uint32_t n)
 {
 	/* An absent field is {NULL, 0}: memcpy must not see the NULL. */
 	if (n == 0)
@@ -29,6 +27,11 @@ void sl_json_raw(struct sl_wbuf *w, const char *s, uint32_t n)
 		return;
 	memcpy(w->p + w->len, s, n);
 	w->len += n;
+}
+
+void sl_json_raw(struct sl_wbuf *w, const char *s, uint32_t n)
+{
+	put(w, s, n);
 }
 
 static void escape_one(struct sl_wbuf *w, const uint8_t *s, uint32_t n, uint32_t *i)
@@ -40,25 +43,25 @@ static void escape_one(struct sl_wbuf *w, const uint8_t *s, uint32_t n, uint32_t
 	if (c == '"' || c == '\\') {
 		e[0] = '\\';
 		e[1] = (char)c;
-		sl_json_raw(w, e, 2);
+		put(w, e, 2);
 	} else if (c < 0x20) {
 		const char *short_esc = c == '\n' ? "\\n" : c == '\t' ? "\\t" :
 					c == '\r' ? "\\r" : NULL;
 		if (short_esc) {
-			sl_json_raw(w, short_esc, 2);
+			put(w, short_esc, 2);
 		} else {
 			memcpy(e, "\\u00", 4);
 			e[4] = hex[c >> 4];
 			e[5] = hex[c & 15];
-			sl_json_raw(w, e, 6);
+			put(w, e, 6);
 		}
 	} else {
 		uint32_t k = sl_utf8_seq(s + *i, n - *i);
 
 		if (k == 0) {
-			sl_json_raw(w, "\\ufffd", 6);
+			put(w, "\\ufffd", 6);
 		} else {
-			sl_json_raw(w, (const char *)s + *i, k);
+			put(w, (const char *)s + *i, k);
 			*i += k - 1;
 		}
 	}
@@ -70,18 +73,21 @@ void sl_json_str(struct sl_wbuf *w, const char *str, uint32_t n)
 	const uint8_t *s = (const uint8_t *)str;
 	uint32_t i = 0;
 
-	sl_json_raw(w, "\"", 1);
+	put(w, "\"", 1);
 	while (i < n && !w->overflow) {
-		uint32_t run = i;
+		uint32_t run = i + sl_scan_json(s + i, n - i);
+		uint32_t k;
 
-		while (run < n && !needs_care[s[run]])
-			run++;
-		sl_json_raw(w, (const char *)s + i, run - i);
+		/* Valid multi-byte sequences join the run: they are copied as
+		 * they are, so only escapes and invalid bytes end it. */
+		while (run < n && s[run] >= 0x80 && (k = sl_utf8_seq(s + run, n - run)) != 0)
+			run += k + sl_scan_json(s + run + k, n - run - k);
+		put(w, str + i, run - i);
 		i = run;
 		if (i < n)
 			escape_one(w, s, n, &i);
 	}
-	sl_json_raw(w, "\"", 1);
+	put(w, "\"", 1);
 }
 
 void sl_json_u64(struct sl_wbuf *w, uint64_t v)
@@ -93,13 +99,13 @@ void sl_json_u64(struct sl_wbuf *w, uint64_t v)
 		tmp[--k] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	sl_json_raw(w, tmp + k, (uint32_t)(24 - k));
+	put(w, tmp + k, (uint32_t)(24 - k));
 }
 
 void sl_json_i64(struct sl_wbuf *w, int64_t v)
 {
 	if (v < 0) {
-		sl_json_raw(w, "-", 1);
+		put(w, "-", 1);
 		sl_json_u64(w, (uint64_t)0 - (uint64_t)v);
 	} else {
 		sl_json_u64(w, (uint64_t)v);
@@ -107,7 +113,7 @@ void sl_json_i64(struct sl_wbuf *w, int64_t v)
 }
 
 /* "" s only compiles for a string literal, so sizeof is its length. */
-#define LIT(w, s) sl_json_raw((w), "" s, sizeof(s) - 1)
+#define LIT(w, s) put((w), "" s, sizeof(s) - 1)
 
 int sl_severity_number(int sev)
 {
@@ -201,9 +207,9 @@ static void encode_attributes(struct sl_wbuf *w, const struct sl_log_record *r)
 static void raw_str(struct sl_wbuf *w, const struct sl_str *v)
 {
 	if (sl_utf8_valid((const uint8_t *)v->p, v->n)) {
-		sl_json_raw(w, "\"", 1);
-		sl_json_raw(w, v->p, v->n);
-		sl_json_raw(w, "\"", 1);
+		put(w, "\"", 1);
+		put(w, v->p, v->n);
+		put(w, "\"", 1);
 	} else {
 		sl_json_str(w, v->p, v->n);
 	}
@@ -218,13 +224,11 @@ static void raw_value(struct sl_wbuf *w, const struct sl_str *v)
 	uint32_t i = 0;
 
 	while (i < v->n) {
-		uint32_t run = i;
+		uint32_t run = i + sl_scan_ctl((const uint8_t *)v->p + i, v->n - i);
 
-		while (run < v->n && (uint8_t)v->p[run] >= 0x20)
-			run++;
-		sl_json_raw(w, v->p + i, run - i);
+		put(w, v->p + i, run - i);
 		if (run < v->n)
-			sl_json_raw(w, " ", 1);
+			put(w, " ", 1);
 		i = run + 1;
 	}
 }
