@@ -72,6 +72,34 @@ static void test_numbers(void **state)
 					 "9223372036854775807");
 }
 
+/* Every digit count, at and around each power of ten, as printf has them. */
+static void test_numbers_digits(void **state)
+{
+	uint64_t p = 1;
+
+	(void)state;
+	for (int d = 0; d < 20; d++, p *= 10) {
+		const uint64_t v[] = { p - 1, p, p + 1, 2 * p - 1, 9 * p + (p - 1) };
+
+		for (unsigned k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
+			uint8_t buf[64];
+			char want[64];
+			struct sl_wbuf w = { buf, 0, sizeof(buf), 0 };
+			int n;
+
+			if (d == 19 && k == 4)
+				continue;   /* 10^19 * 10 - 1 is past UINT64_MAX */
+			sl_json_u64(&w, v[k]);
+			sl_json_raw(&w, ",", 1);
+			sl_json_i64(&w, -(int64_t)(v[k] & INT64_MAX));
+			n = snprintf(want, sizeof(want), "%" PRIu64 ",%" PRId64, v[k],
+				     -(int64_t)(v[k] & INT64_MAX));
+			if (w.len != (uint32_t)n || memcmp(buf, want, w.len) != 0)
+				fail_msg("got %.*s, want %s", (int)w.len, (const char *)buf, want);
+		}
+	}
+}
+
 static void test_severity(void **state)
 {
 	static const int num[8] = { 24, 23, 21, 17, 13, 10, 9, 5 };
@@ -644,6 +672,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_numbers_digits),
 		cmocka_unit_test(test_severity),
 		cmocka_unit_test(test_json_str_escapes),
 		cmocka_unit_test(test_json_str_utf8),
