@@ -1,6 +1,5 @@
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "sl_ndjson.h"
@@ -183,13 +182,53 @@ static void attr_str(struct sl_wbuf *w, const char *key, uint32_t klen,
 	sl_json_str(w, v->p, v->n);
 }
 
+/* Dotted quad of an address in network byte order into a (15 bytes at
+ * most); returns its length. */
+static uint32_t ipv4_dotted(char *a, const uint8_t ip[4])
+{
+	uint32_t k = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned o = ip[i];
+
+		if (o >= 100) {
+			a[k++] = (char)('0' + o / 100);
+			o %= 100;
+			memcpy(a + k, digits2 + 2 * o, 2);
+			k += 2;
+		} else if (o >= 10) {
+			memcpy(a + k, digits2 + 2 * o, 2);
+			k += 2;
+		} else {
+			a[k++] = (char)('0' + o);
+		}
+		a[k++] = '.';
+	}
+	return k - 1;
+}
+
+/* "net.peer.ip", written by hand: snprintf of the dotted quad cost about
+ * 300 cycles a record, a third of the whole encoding. An IPv6 peer is
+ * rare enough to keep inet_ntop. */
+static void peer_ip(struct sl_wbuf *w, const struct sl_log_record *r, int first)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!first)
+		LIT(w, ",");
+	LIT(w, "\"net.peer.ip\":\"");
+	if (r->src_ip6 != NULL && inet_ntop(AF_INET6, r->src_ip6, a, sizeof(a)) != NULL)
+		put(w, a, (uint32_t)strlen(a));
+	else
+		put(w, a, ipv4_dotted(a, (const uint8_t *)&r->src_ip));
+	LIT(w, "\"");
+}
+
 /* Opens "attributes" and writes sluice's own; the caller closes it. */
 static void encode_attributes(struct sl_wbuf *w, const struct sl_log_record *r)
 {
 	static const struct sl_syslog none = { .pri = -1 };
 	const struct sl_syslog *s = r->sys ? r->sys : &none;
-	const uint8_t *ip = (const uint8_t *)&r->src_ip;
-	char peer[64], a6[INET6_ADDRSTRLEN];
 	int first = 1;
 
 	LIT(w, ",\"attributes\":{");
@@ -204,16 +243,7 @@ static void encode_attributes(struct sl_wbuf *w, const struct sl_log_record *r)
 		sl_json_u64(w, (uint64_t)(s->pri >> 3));
 		first = 0;
 	}
-	int k;
-
-	if (r->src_ip6 != NULL && inet_ntop(AF_INET6, r->src_ip6, a6, sizeof(a6)) != NULL)
-		k = snprintf(peer, sizeof(peer), "%s\"net.peer.ip\":\"%s\"",
-			     first ? "" : ",", a6);
-	else
-		k = snprintf(peer, sizeof(peer), "%s\"net.peer.ip\":\"%u.%u.%u.%u\"",
-			     first ? "" : ",", ip[0], ip[1], ip[2], ip[3]);
-
-	sl_json_raw(w, peer, (uint32_t)k);
+	peer_ip(w, r, first);
 	LIT(w, ",\"net.peer.port\":");
 	sl_json_u64(w, r->src_port);
 	if (r->n_rules > 0) {

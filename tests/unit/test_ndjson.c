@@ -445,6 +445,33 @@ static void test_log_exact(void **state)
 		    "\"net.peer.port\":40000}}\n");
 }
 
+/* net.peer.ip for every octet value at every position, as printf has it. */
+static void test_log_peer_ipv4(void **state)
+{
+	struct sl_syslog s;
+	struct sl_log_record r;
+
+	(void)state;
+	assert_int_equal(sl_syslog_parse("<0>x", 4, 0, &s), 0);
+	make_record(&r, &s);
+	for (int pos = 0; pos < 4; pos++)
+		for (unsigned o = 0; o < 256; o++) {
+			uint8_t q[4] = { 1, 22, 133, 4 }, buf[512];
+			struct sl_wbuf w = { buf, 0, sizeof(buf), 0 };
+			char want[64];
+			const char *at;
+
+			q[pos] = (uint8_t)o;
+			memcpy(&r.src_ip, q, 4);
+			snprintf(want, sizeof(want), "\"net.peer.ip\":\"%u.%u.%u.%u\",", q[0], q[1],
+				 q[2], q[3]);
+			assert_int_equal(sl_ndjson_log(&w, &r), 0);
+			at = memmem(buf, w.len, want, strlen(want));
+			if (at == NULL)
+				fail_msg("%s not in %.*s", want, (int)w.len, (const char *)buf);
+		}
+}
+
 /* A record that does not fit leaves the buffer as it was. */
 static void test_log_overflow(void **state)
 {
@@ -682,6 +709,7 @@ int main(void)
 		cmocka_unit_test(test_json_str_exact_buffers),
 		cmocka_unit_test(test_json_str_overflow),
 		cmocka_unit_test(test_log_exact),
+		cmocka_unit_test(test_log_peer_ipv4),
 		cmocka_unit_test(test_log_overflow),
 		cmocka_unit_test(test_known_lines_parse),
 		cmocka_unit_test(test_fuzz_valid_json),
