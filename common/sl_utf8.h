@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "sl_scan.h"
+
 /* Length (2..4) of the valid multi-byte sequence at s, or 0 if the bytes
  * there are not one. s[0] must be >= 0x80. */
 static inline uint32_t sl_utf8_seq(const uint8_t *s, uint32_t n)
@@ -37,10 +39,12 @@ static inline uint32_t sl_utf8_seq(const uint8_t *s, uint32_t n)
 	return k;
 }
 
+/* ASCII runs are skipped a word at a time; only the bytes >= 0x80 are
+ * looked at one sequence at a time. */
 static inline int sl_utf8_valid(const uint8_t *s, uint32_t n)
 {
-	for (uint32_t i = 0; i < n;) {
-		uint32_t k = s[i] < 0x80 ? 1 : sl_utf8_seq(s + i, n - i);
+	for (uint32_t i = sl_scan_ascii(s, n); i < n; i += sl_scan_ascii(s + i, n - i)) {
+		uint32_t k = sl_utf8_seq(s + i, n - i);
 
 		if (k == 0)
 			return 0;

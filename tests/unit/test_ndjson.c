@@ -27,6 +27,7 @@
 
 #include "sl_ndjson.h"
 #include "sl_syslog.h"
+#include "sl_utf8.h"
 
 /* Host-order IPv4; DPDK's RTE_IPV4 shifts an int, undefined for a >= 128. */
 #define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
@@ -69,6 +70,34 @@ static void test_numbers(void **state)
 	buf[w.len] = '\0';
 	assert_string_equal((char *)buf, "0,18446744073709551615,-9223372036854775808,-1,"
 					 "9223372036854775807");
+}
+
+/* Every digit count, at and around each power of ten, as printf has them. */
+static void test_numbers_digits(void **state)
+{
+	uint64_t p = 1;
+
+	(void)state;
+	for (int d = 0; d < 20; d++, p *= 10) {
+		const uint64_t v[] = { p - 1, p, p + 1, 2 * p - 1, 9 * p + (p - 1) };
+
+		for (unsigned k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
+			uint8_t buf[64];
+			char want[64];
+			struct sl_wbuf w = { buf, 0, sizeof(buf), 0 };
+			int n;
+
+			if (d == 19 && k == 4)
+				continue;   /* 10^19 * 10 - 1 is past UINT64_MAX */
+			sl_json_u64(&w, v[k]);
+			sl_json_raw(&w, ",", 1);
+			sl_json_i64(&w, -(int64_t)(v[k] & INT64_MAX));
+			n = snprintf(want, sizeof(want), "%" PRIu64 ",%" PRId64, v[k],
+				     -(int64_t)(v[k] & INT64_MAX));
+			if (w.len != (uint32_t)n || memcmp(buf, want, w.len) != 0)
+				fail_msg("got %.*s, want %s", (int)w.len, (const char *)buf, want);
+		}
+	}
 }
 
 static void test_severity(void **state)
@@ -147,6 +176,122 @@ static void test_json_str_utf8(void **state)
 	 * bytes past n belong to someone else. */
 	expect_json_at("\xe2\x82\xac", 2, "\"\\ufffd\\ufffd\"", __LINE__);
 	expect_json_at("\xf0\x9f\x98\x80", 1, "\"\\ufffd\"", __LINE__);
+}
+
+/* Pieces that need care, and clean bytes next to the scan's classes
+ * (0x21 and 0x23 beside '"', 0x5b and 0x5d beside '\\', bytes >= 0x80
+ * whose low 7 bits are '"', '\\' or a control character). */
+static const struct {
+	const char *in, *want;
+} pieces[] = {
+	{ "\"", "\\\"" }, { "\\", "\\\\" }, { "\n", "\\n" }, { "\x01", "\\u0001" },
+	{ "\x1f", "\\u001f" }, { " ", " " }, { "\x7f", "\x7f" }, { "!#[]", "!#[]" },
+	{ "\xc3\xa9", "\xc3\xa9" }, { "\xe2\x82\xac", "\xe2\x82\xac" },
+	{ "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80" }, { "\xff", "\\ufffd" },
+	{ "\x80", "\\ufffd" }, { "\xa2", "\\ufffd" }, { "\xdc", "\\ufffd" },
+	{ "\xa0", "\\ufffd" }, { "\x9f", "\\ufffd" }, { "\xe2\x82", "\\ufffd\\ufffd" },
+	{ "\xf0\x9f\x98", "\\ufffd\\ufffd\\ufffd" }, { "\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd" },
+	{ "\xc3\xa9\"\xe2\x82\xac\\", "\xc3\xa9\\\"\xe2\x82\xac\\\\" },
+};
+
+/* Each piece at every offset of the 8-byte words, with 0..17 clean bytes
+ * after it (none: it ends the buffer), in an exact-size heap copy. */
+static void test_json_str_word_edges(void **state)
+{
+	char in[64], want[160];
+	uint8_t out[256];
+
+	(void)state;
+	for (unsigned k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++)
+		for (uint32_t off = 0; off <= 24; off++)
+			for (uint32_t tail = 0; tail <= 17; tail++) {
+				uint32_t pl = (uint32_t)strlen(pieces[k].in);
+				uint32_t n = off + pl + tail;
+				struct sl_wbuf w = { out, 0, sizeof(out), 0 };
+				char *b = malloc(n);
+				int wl;
+
+				assert_non_null(b);
+				memset(in, 'a', off);
+				memcpy(in + off, pieces[k].in, pl);
+				memset(in + off + pl, 'z', tail);
+				memcpy(b, in, n);
+				wl = snprintf(want, sizeof(want), "\"%.*s%s%.*s\"", (int)off, in,
+					      pieces[k].want, (int)tail, in + off + pl);
+				sl_json_str(&w, b, n);
+				if (w.overflow || w.len != (uint32_t)wl || memcmp(out, want, w.len) != 0)
+					fail_msg("piece %u at %u + %u: got %.*s, want %s", k, off, tail,
+						 (int)w.len, (const char *)out, want);
+				free(b);
+			}
+}
+
+/* A valid sequence cut by the buffer's end, at every offset: each byte
+ * left of it is U+FFFD. */
+static void test_json_str_cut_at_end(void **state)
+{
+	static const char seq[] = "\xf0\x9f\x98\x80";
+	char want[160];
+	uint8_t out[256];
+
+	(void)state;
+	for (uint32_t off = 0; off <= 24; off++)
+		for (uint32_t cut = 1; cut < 4; cut++) {
+			uint32_t n = off + cut;
+			char *b = malloc(n);
+			struct sl_wbuf w = { out, 0, sizeof(out), 0 };
+			int wl = snprintf(want, sizeof(want), "\"%.*s%s\"", (int)off,
+					  "0123456789abcdefghijklmnopqrstuvwxyz",
+					  cut == 1 ? "\\ufffd" : cut == 2 ? "\\ufffd\\ufffd" :
+					  "\\ufffd\\ufffd\\ufffd");
+
+			assert_non_null(b);
+			memcpy(b, "0123456789abcdefghijklmnopqrstuvwxyz", off);
+			memcpy(b + off, seq, cut);
+			sl_json_str(&w, b, n);
+			if (w.len != (uint32_t)wl || memcmp(out, want, w.len) != 0)
+				fail_msg("%u + %u: got %.*s, want %s", off, cut, (int)w.len,
+					 (const char *)out, want);
+			free(b);
+		}
+}
+
+/* sl_utf8_valid with one bad byte or one good sequence at every offset
+ * of strings of 1..40 bytes, and with sequences cut by the end. */
+static void test_utf8_valid_offsets(void **state)
+{
+	static const char *const bad[] = { "\x80", "\xff", "\xc0\x80", "\xed\xa0\x80",
+					   "\xf4\x90\x80\x80", "\xe2x\xac" };
+	static const char *const good[] = { "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+					    "\x7f", "\xf4\x8f\xbf\xbf" };
+	uint8_t b[48];
+
+	(void)state;
+	for (uint32_t n = 1; n <= 40; n++)
+		for (uint32_t i = 0; i < n; i++) {
+			for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+				uint32_t l = (uint32_t)strlen(bad[k]);
+
+				memset(b, 'a', sizeof(b));
+				memcpy(b + i, bad[k], l);
+				if (sl_utf8_valid(b, i + l > n ? i + l : n))
+					fail_msg("bad %u at %u of %u taken as valid", k, i, n);
+			}
+			for (unsigned k = 0; k < sizeof(good) / sizeof(good[0]); k++) {
+				uint32_t l = (uint32_t)strlen(good[k]);
+
+				memset(b, 'a', sizeof(b));
+				memcpy(b + i, good[k], l);
+				if (!sl_utf8_valid(b, i + l > n ? i + l : n))
+					fail_msg("good %u at %u of %u refused", k, i, n);
+				/* The same sequence cut by the end. */
+				for (uint32_t cut = 1; cut < l && l > 1; cut++)
+					if (sl_utf8_valid(b, i + cut))
+						fail_msg("good %u cut to %u at %u taken as valid", k,
+							 cut, i);
+			}
+		}
+	assert_true(sl_utf8_valid(b, 0));
 }
 
 /* An exact-size heap copy: an over-read past n shows under ASan. */
@@ -298,6 +443,33 @@ static void test_log_exact(void **state)
 		    "\"severity_number\":5,\"severity_text\":\"debug\",\"body\":\"y\","
 		    "\"attributes\":{\"syslog.facility\":1,\"net.peer.ip\":\"10.0.0.9\","
 		    "\"net.peer.port\":40000}}\n");
+}
+
+/* net.peer.ip for every octet value at every position, as printf has it. */
+static void test_log_peer_ipv4(void **state)
+{
+	struct sl_syslog s;
+	struct sl_log_record r;
+
+	(void)state;
+	assert_int_equal(sl_syslog_parse("<0>x", 4, 0, &s), 0);
+	make_record(&r, &s);
+	for (int pos = 0; pos < 4; pos++)
+		for (unsigned o = 0; o < 256; o++) {
+			uint8_t q[4] = { 1, 22, 133, 4 }, buf[512];
+			struct sl_wbuf w = { buf, 0, sizeof(buf), 0 };
+			char want[64];
+			const char *at;
+
+			q[pos] = (uint8_t)o;
+			memcpy(&r.src_ip, q, 4);
+			snprintf(want, sizeof(want), "\"net.peer.ip\":\"%u.%u.%u.%u\",", q[0], q[1],
+				 q[2], q[3]);
+			assert_int_equal(sl_ndjson_log(&w, &r), 0);
+			at = memmem(buf, w.len, want, strlen(want));
+			if (at == NULL)
+				fail_msg("%s not in %.*s", want, (int)w.len, (const char *)buf);
+		}
 }
 
 /* A record that does not fit leaves the buffer as it was. */
@@ -527,12 +699,17 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_numbers_digits),
 		cmocka_unit_test(test_severity),
 		cmocka_unit_test(test_json_str_escapes),
 		cmocka_unit_test(test_json_str_utf8),
+		cmocka_unit_test(test_json_str_word_edges),
+		cmocka_unit_test(test_json_str_cut_at_end),
+		cmocka_unit_test(test_utf8_valid_offsets),
 		cmocka_unit_test(test_json_str_exact_buffers),
 		cmocka_unit_test(test_json_str_overflow),
 		cmocka_unit_test(test_log_exact),
+		cmocka_unit_test(test_log_peer_ipv4),
 		cmocka_unit_test(test_log_overflow),
 		cmocka_unit_test(test_known_lines_parse),
 		cmocka_unit_test(test_fuzz_valid_json),

@@ -516,20 +516,30 @@ static void test_random_mutations(void **state)
 	}
 }
 
-/* trace_id/span_id of one record given as text. */
-static void trace_of(const char *rec, const char *want_trace, const char *want_span)
+/* trace_id/span_id of the first n bytes of a record given as text, parsed
+ * from an exact-size heap copy (a read past n shows under ASan). */
+static void trace_of_n(const char *rec, uint32_t n, const char *want_trace, const char *want_span)
 {
 	struct sl_syslog m;
 	struct sl_str t, sp;
 	char tb[80], sb[80];
+	char *b = malloc(n ? n : 1);
 
-	sl_syslog_parse(rec, (uint32_t)strlen(rec), 0, &m);
+	assert_non_null(b);
+	memcpy(b, rec, n);
+	sl_syslog_parse(b, n, 0, &m);
 	sl_syslog_trace(&m, &t, &sp);
 	snprintf(tb, sizeof(tb), "%.*s", (int)t.n, t.p ? t.p : "");
 	snprintf(sb, sizeof(sb), "%.*s", (int)sp.n, sp.p ? sp.p : "");
+	free(b);
 	if (strcmp(tb, want_trace) || strcmp(sb, want_span))
-		fail_msg("%s: got trace '%s' span '%s', want '%s' '%s'", rec, tb, sb,
+		fail_msg("%.*s: got trace '%s' span '%s', want '%s' '%s'", (int)n, rec, tb, sb,
 			 want_trace, want_span);
+}
+
+static void trace_of(const char *rec, const char *want_trace, const char *want_span)
+{
+	trace_of_n(rec, (uint32_t)strlen(rec), want_trace, want_span);
 }
 
 static void test_trace_context(void **state)
@@ -557,11 +567,70 @@ static void test_trace_context(void **state)
 	trace_of("no header at all trace_id=raw1", "raw1", "");
 }
 
+/* The message is searched in one pass for all six names: where they sit,
+ * which one wins, and what is refused, as one search per name had it. */
+static void test_trace_message_keys(void **state)
+{
+	static const char cut[] = "<14>Nov 24 10:00:00 h app: x trace_id=abcdef";
+	static const char v64[] = "0123456789012345678901234567890123456789012345678901234567890123";
+	char rec[200];
+
+	(void)state;
+	/* At the start and the end of the message, and as the whole record. */
+	trace_of("<14>Nov 24 10:00:00 h app: trace_id=s1 rest", "s1", "");
+	trace_of("<14>Nov 24 10:00:00 h app: rest span_id=e1", "", "e1");
+	trace_of("trace_id=a1", "a1", "");
+	trace_of("spanId=b2", "", "b2");
+	trace_of("<14>Nov 24 10:00:00 h app: x span_id=", "", "");
+	trace_of("<14>Nov 24 10:00:00 h app: x trace_id", "", "");
+	trace_of("<14>Nov 24 10:00:00 h app: =", "", "");
+	trace_of("<14>Nov 24 10:00:00 h app: d=", "", "");
+	/* Repeated names: the first good one; trace_id over traceId over
+	 * traceid wherever they are, and the same for span. */
+	trace_of("<14>Nov 24 10:00:00 h app: trace_id=one trace_id=two", "one", "");
+	trace_of("<14>Nov 24 10:00:00 h app: trace_id=bad_ trace_id=ok", "ok", "");
+	trace_of("<14>Nov 24 10:00:00 h app: traceid=lo traceId=camel trace_id=snake", "snake", "");
+	trace_of("<14>Nov 24 10:00:00 h app: traceid=lo traceId=camel", "camel", "");
+	trace_of("<14>Nov 24 10:00:00 h app: traceid=lo traceId=x_y", "lo", "");
+	trace_of("<14>Nov 24 10:00:00 h app: spanid=lo spanId=camel span_id=snake spanid=2",
+		 "", "snake");
+	trace_of("<14>Nov 24 10:00:00 h app: span_id=s trace_id=t span_id=u trace_id=v", "t", "s");
+	/* The structured data wins per field; the message fills the other. */
+	trace_of("<14>1 2026-11-24T10:00:00Z h app - - [t@1 span_id=\"sd2\"] trace_id=m1 span_id=m2",
+		 "m1", "sd2");
+	/* Inside a longer word: refused; after punctuation that is no part
+	 * of a name: taken. */
+	trace_of("<14>Nov 24 10:00:00 h app: xtrace_id=a my.trace_id=b a_span_id=c", "", "");
+	trace_of("<14>Nov 24 10:00:00 h app: mytraceId=a subspanid=b trace_idx=c", "", "");
+	trace_of("<14>Nov 24 10:00:00 h app: (trace_id=a1) {span_id=b2}", "a1", "b2");
+	trace_of("<14>Nov 24 10:00:00 h app: k=v,trace_id=a1;spanId=b2", "a1", "b2");
+	/* A refused value is skipped whole before the name is looked for
+	 * again, so a name inside it is not seen. */
+	trace_of("<14>Nov 24 10:00:00 h app: trace_id=trace_id=abc", "", "");
+	trace_of("<14>Nov 24 10:00:00 h app: traceId=traceId=abc", "traceId", "");
+	/* Values cut by the end of the record: what is left is the value;
+	 * cut inside the name, there is none. */
+	for (uint32_t n = sizeof(cut) - 7; n < sizeof(cut); n++) {
+		char want[8];
+
+		snprintf(want, sizeof(want), "%.*s", (int)(n - (sizeof(cut) - 7)), "abcdef");
+		trace_of_n(cut, n, want, "");
+	}
+	trace_of_n(cut, sizeof(cut) - 8, "", "");
+	trace_of_n(cut, sizeof(cut) - 10, "", "");
+	/* 64 characters at the very end are a value, 65 are not. */
+	snprintf(rec, sizeof(rec), "<14>Nov 24 10:00:00 h app: span_id=%s", v64);
+	trace_of(rec, "", v64);
+	snprintf(rec, sizeof(rec), "<14>Nov 24 10:00:00 h app: span_id=%sx", v64);
+	trace_of(rec, "", "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_days_from_civil),
 		cmocka_unit_test(test_trace_context),
+		cmocka_unit_test(test_trace_message_keys),
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_pri),
 		cmocka_unit_test(test_5424_rfc_examples),
