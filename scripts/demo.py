@@ -261,7 +261,7 @@ def summary(sent, sent_bytes, replies, fin, recs, rc, kernel_drops, source):
     print(" templates        %d templates learned over %d records; top:" % (
         tpl.get("known", 0), tpl.get("records", 0)))
     for t in tpl.get("top", [])[:3]:
-        print("                    %6d  %s" % (t["count"], t["template"][:50]))
+        print("                    %6d  %s" % (t["count"], t["template"][:56]))
     acts = {k: sum(x["actions"][k] for x in w) for k in ("events_handed", "routed")}
     topics = fin["export"]["topics"]
     print(" derived          %d events to %s, %d rule-count lines to %s, %d template lines to %s" % (
