@@ -94,9 +94,6 @@ static void validate(const struct sl_config *cfg, struct sl_config_errors *errs,
 			sl_config_error(errs, cfg->path, l->line, "listeners[%u].format: '%s' is not "
 					"available in this build (syslog, jsonl, plain and access are)", i,
 					sl_format_name(l->format));
-		if (l->proto != SL_PROTO_UDP)
-			sl_config_error(errs, cfg->path, l->line, "listeners[%u].proto: tcp is not "
-					"available in this build (udp is)", i);
 	}
 	snprintf(dir, sizeof(dir), "%s", cfg->stats.file);
 	if (stat(dirname(dir), &st) != 0 || !S_ISDIR(st.st_mode))

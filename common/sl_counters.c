@@ -52,7 +52,7 @@ void sl_counters_read(const struct sl_counters_pub *pub,
 
 uint64_t sl_counters_pkt_terminal(const struct sl_worker_counters *c)
 {
-	uint64_t n = c->pkt_delivered + c->pkt_answered + c->frags_held;
+	uint64_t n = c->pkt_delivered + c->pkt_answered + c->frags_held + c->tcp_held;
 
 	for (int i = 0; i < SL_PKT_DROP_COUNT; i++)
 		n += c->pkt_drop[i];

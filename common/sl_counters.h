@@ -48,7 +48,15 @@
 	X(UDP_CSUM, "udp_checksum", "UDP checksum wrong (or zero over IPv6)")     \
 	X(UDP_EMPTY, "udp_empty", "UDP datagram with no payload")                 \
 	X(NO_LISTENER, "no_listener", "Datagram or segment to a port with no listener (counted per port in no_listener_ports)") \
-	X(TCP_NO_ENDPOINT, "tcp_no_endpoint", "TCP segment: the TCP endpoint is not enabled in this build") \
+	X(TCP_BAD_HEADER, "tcp_bad_header", "TCP header truncated or its data offset invalid") \
+	X(TCP_CSUM, "tcp_checksum", "TCP checksum wrong") \
+	X(TCP_NO_LISTENER, "tcp_no_listener", "TCP segment to a port with no TCP listener (answered with a reset)") \
+	X(TCP_NO_CONN, "tcp_no_connection", "TCP segment for no known connection and no valid SYN cookie (answered with a reset unless it was one)") \
+	X(TCP_REFUSED, "tcp_refused", "Handshake completed beyond tcp.max_connections: refused with a reset") \
+	X(TCP_UNACCEPTABLE, "tcp_unacceptable", "TCP segment outside the receive window, or a retransmission: answered with an ACK, nothing delivered") \
+	X(TCP_BACKPRESSURE, "tcp_backpressure", "TCP data not taken because the pipeline behind it is full: not acknowledged, the sender retransmits") \
+	X(TCP_OOO_FULL, "tcp_ooo_full", "Out-of-order TCP segment not held: the connection's or the worker's bound is reached; not acknowledged") \
+	X(TCP_RESET_HELD, "tcp_reset_held", "Out-of-order segment held when its connection was reset or timed out") \
 	X(TX_FULL, "tx_full", "A reply (ARP, ICMP, neighbour advertisement) could not be queued for transmit")
 
 #define SL_REC_DROPS(X)                                                          \
@@ -126,6 +134,32 @@ static inline int sl_kind_in_ledger(unsigned kind)
 	return kind == SL_KIND_LOGS || kind == SL_KIND_SPANS || kind == SL_KIND_DEADLETTER;
 }
 
+/* A worker's TCP endpoint (dataplane/sl_tcp.h), copied into its counters
+ * at every publication. */
+struct sl_tcp_stats {
+	uint64_t syn;              /* SYNs answered with a cookie */
+	uint64_t established;      /* handshakes completed */
+	uint64_t refused;          /* completed beyond max_conns: reset */
+	uint64_t bad_cookie;       /* ACK for no connection whose cookie failed */
+	uint64_t rst_sent;         /* resets we sent, any reason */
+	uint64_t fin_closed;       /* closed by the peer's FIN, then ours acked */
+	uint64_t fin_timeout;      /* our FIN never acked: freed */
+	uint64_t reset_by_peer;
+	uint64_t idle_reset;
+	uint64_t framing_reset;    /* data() refused the stream */
+	uint64_t acks;             /* ACKs sent (incl. duplicates, window updates) */
+	uint64_t dup_acks;         /* immediate ACKs for out-of-order data */
+	uint64_t delayed_acks;     /* ACKs sent by the delayed-ACK timer */
+	uint64_t window_updates;   /* window reopened after advertising zero */
+	uint64_t zero_windows;     /* ACKs that advertised a zero window */
+	uint64_t bytes;            /* delivered in order */
+	uint64_t bytes_dup;        /* received again, discarded */
+	uint64_t ooo_segments;     /* held out of order */
+	uint64_t tx_dropped;       /* segments we could not build or send */
+	uint64_t open;             /* gauge: connections */
+	uint64_t held;             /* gauge: out-of-order segments held */
+};
+
 /* A worker's counters. Monotonic except the *_held gauges. */
 struct sl_worker_counters {
 	uint64_t rx_packets;
@@ -135,6 +169,7 @@ struct sl_worker_counters {
 	uint64_t pkt_answered;
 	uint64_t pkt_drop[SL_PKT_DROP_COUNT];
 	uint64_t frags_held;          /* gauge: fragments waiting in reassembly */
+	uint64_t tcp_held;            /* gauge: TCP segments held out of order */
 	uint64_t datagrams_reassembled;
 	uint64_t tx_packets;
 	/* records */
@@ -166,6 +201,14 @@ struct sl_worker_counters {
 	uint64_t events_fired;        /* event records made by rules */
 	uint64_t events_handed;       /* in batches enqueued to control */
 	uint64_t events_dropped;      /* no batch, ring full, too large */
+	/* TCP streams (the framer's byte ledger, summed over connections) */
+	uint64_t tcp_stream_bytes;    /* handed in order to the framers */
+	uint64_t tcp_framed_bytes;    /* in records */
+	uint64_t tcp_framing_bytes;   /* delimiters, octet headers, trimmed CR/LF/NUL */
+	uint64_t tcp_skipped_bytes;   /* past max_record_bytes in truncated frames */
+	uint64_t tcp_lost_bytes;      /* after a framing error (the connection is reset) */
+	uint64_t tcp_frames_cut;      /* frames delivered flagged: cut by a reset or the end */
+	struct sl_tcp_stats tcp;
 	/* loop health */
 	uint64_t polls;
 	uint64_t busy_polls;          /* polls that received at least one packet */

@@ -138,6 +138,14 @@ struct sl_config {
 	} rules;
 
 	struct {
+		unsigned max_connections;     /* per worker, default 1024 */
+		unsigned max_held;            /* out-of-order segments per worker, default 4096 */
+		unsigned window_bytes;        /* largest advertised window, default 512 KiB */
+		unsigned idle_timeout_ms;     /* default 300000 */
+		unsigned delayed_ack_ms;      /* default 10 */
+	} tcp;
+
+	struct {
 		bool enabled;                 /* templates.enabled, default true */
 		unsigned max;                 /* templates per worker, default 4096 */
 		unsigned similarity_pct;      /* 1..100, default 70 */

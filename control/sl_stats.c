@@ -21,7 +21,7 @@
 #include "sl_log.h"
 
 struct ledger {
-	uint64_t pkt_received, pkt_delivered, pkt_answered, pkt_dropped, pkt_held;
+	uint64_t pkt_received, pkt_delivered, pkt_answered, pkt_dropped, pkt_held, pkt_tcp_held;
 	uint64_t rec_received, rec_dropped_worker, rec_held, rec_handed;
 	uint64_t rec_exported, rec_dropped_export, rec_pending;
 };
@@ -62,11 +62,35 @@ static void write_ports(FILE *f, const struct sl_app *app)
 	fputs("],", f);
 }
 
+/* The TCP endpoint and its streams' byte ledger:
+ * stream_bytes = framed + framing + skipped + lost + pending (in frames
+ * not finished yet). */
+static void write_tcp(FILE *f, const struct sl_worker_counters *c)
+{
+	const struct sl_tcp_stats *t = &c->tcp;
+
+	fprintf(f, "\"tcp\":{\"open\":%" PRIu64 ",\"established\":%" PRIu64 ",\"syn\":%" PRIu64
+		",\"refused\":%" PRIu64 ",\"bad_cookie\":%" PRIu64 ",\"fin_closed\":%" PRIu64
+		",\"fin_timeout\":%" PRIu64 ",\"reset_by_peer\":%" PRIu64 ",\"idle_reset\":%" PRIu64
+		",\"framing_reset\":%" PRIu64 ",\"rst_sent\":%" PRIu64 ",\"acks\":%" PRIu64
+		",\"dup_acks\":%" PRIu64 ",\"delayed_acks\":%" PRIu64 ",\"zero_windows\":%" PRIu64
+		",\"window_updates\":%" PRIu64 ",\"ooo_segments\":%" PRIu64 ",\"held\":%" PRIu64
+		",\"bytes\":%" PRIu64 ",\"bytes_dup\":%" PRIu64 ",\"tx_dropped\":%" PRIu64
+		",\"stream\":{\"bytes\":%" PRIu64 ",\"framed\":%" PRIu64 ",\"framing\":%" PRIu64
+		",\"skipped\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"frames_cut\":%" PRIu64 "}},",
+		t->open, t->established, t->syn, t->refused, t->bad_cookie, t->fin_closed,
+		t->fin_timeout, t->reset_by_peer, t->idle_reset, t->framing_reset, t->rst_sent,
+		t->acks, t->dup_acks, t->delayed_acks, t->zero_windows, t->window_updates,
+		t->ooo_segments, t->held, t->bytes, t->bytes_dup, t->tx_dropped,
+		c->tcp_stream_bytes, c->tcp_framed_bytes, c->tcp_framing_bytes, c->tcp_skipped_bytes,
+		c->tcp_lost_bytes, c->tcp_frames_cut);
+}
+
 static void write_worker(FILE *f, const struct sl_worker *w,
 			 const struct sl_worker_counters *c, struct ledger *l)
 {
 	uint64_t dropped = sl_counters_pkt_terminal(c) - c->pkt_delivered - c->pkt_answered -
-			   c->frags_held;
+			   c->frags_held - c->tcp_held;
 	uint64_t rdropped = sl_counters_rec_dropped(c);
 
 	fprintf(f, "{\"worker\":%u,\"lcore\":%u,\"polls\":%" PRIu64 ",\"busy_polls\":%" PRIu64
@@ -93,6 +117,7 @@ static void write_worker(FILE *f, const struct sl_worker *w,
 		",\"snapshot_waits\":%" PRIu64 "},",
 		c->tpl_records, c->tpl_live, c->tpl_created, c->tpl_generalised,
 		c->tpl_unclustered, c->tpl_svc_overflow, c->tpl_snapshots, c->tpl_snapshot_waits);
+	write_tcp(f, c);
 	fprintf(f, "\"actions\":{\"routed\":%" PRIu64 ",\"deadletter\":%" PRIu64
 		",\"rule_dropped\":%" PRIu64 ",\"events_fired\":%" PRIu64
 		",\"events_handed\":%" PRIu64 ",\"events_dropped\":%" PRIu64 "}}",
@@ -104,6 +129,7 @@ static void write_worker(FILE *f, const struct sl_worker *w,
 	l->pkt_answered += c->pkt_answered;
 	l->pkt_dropped += dropped;
 	l->pkt_held += c->frags_held;
+	l->pkt_tcp_held += c->tcp_held;
 	l->rec_received += c->records_in;
 	l->rec_dropped_worker += rdropped;
 	l->rec_held += c->records_held;
@@ -202,8 +228,10 @@ static void write_rules(FILE *f, const struct sl_app *app)
 static void write_ledger(FILE *f, const struct sl_app *app, const struct ledger *l,
 			 int final)
 {
-	uint64_t pkt_terms = l->pkt_delivered + l->pkt_answered + l->pkt_dropped + l->pkt_held;
-	int pkt_ok = l->pkt_received == pkt_terms && (!final || l->pkt_held == 0);
+	uint64_t pkt_terms = l->pkt_delivered + l->pkt_answered + l->pkt_dropped + l->pkt_held +
+			     l->pkt_tcp_held;
+	int pkt_ok = l->pkt_received == pkt_terms &&
+		     (!final || (l->pkt_held == 0 && l->pkt_tcp_held == 0));
 	/* handed - dequeued: batches in the rings. Signed, so that a defect
 	 * that made it negative shows instead of wrapping. */
 	int64_t rings = (int64_t)l->rec_handed - (int64_t)app->dequeued_records;
@@ -216,9 +244,10 @@ static void write_ledger(FILE *f, const struct sl_app *app, const struct ledger 
 		"(packets); received = dropped + exported + in_flight (records)\","
 		"\"packets\":{\"received\":%" PRIu64 ",\"delivered\":%" PRIu64 ",\"answered\":%" PRIu64
 		",\"dropped\":%" PRIu64 ",\"in_flight\":%" PRIu64 ",\"in_flight_terms\":"
-		"{\"fragments_held\":%" PRIu64 "},\"balanced\":%s},",
-		l->pkt_received, l->pkt_delivered, l->pkt_answered, l->pkt_dropped, l->pkt_held,
-		l->pkt_held, pkt_ok ? "true" : "false");
+		"{\"fragments_held\":%" PRIu64 ",\"tcp_held\":%" PRIu64 "},\"balanced\":%s},",
+		l->pkt_received, l->pkt_delivered, l->pkt_answered, l->pkt_dropped,
+		l->pkt_held + l->pkt_tcp_held, l->pkt_held, l->pkt_tcp_held,
+		pkt_ok ? "true" : "false");
 	fprintf(f, "\"records\":{\"received\":%" PRIu64 ",\"dropped_worker\":%" PRIu64
 		",\"exported\":%" PRIu64 ",\"dropped_export\":%" PRIu64 ",\"in_flight\":%" PRId64
 		",\"in_flight_terms\":{\"open_batches\":%" PRIu64 ",\"rings\":%" PRId64

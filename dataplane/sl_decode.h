@@ -26,6 +26,9 @@ enum sl_verdict {
 	SL_V_REPLY = 2,     /* the mbuf now holds a reply: transmit it */
 	SL_V_FRAGMENT = 3,  /* an IPv4/IPv6 fragment for us: reassemble it
 			     * (l2_len, l3_len and frag_off are set) */
+	SL_V_TCP = 4,       /* a TCP segment (checksum good) for the endpoint:
+			     * listener (or SL_TCP_NO_LISTENER), l2_len,
+			     * l3_len, l4/l4_len, payload/len, addresses */
 };
 
 #define SL_MAX_ADDRS6 (SL_MAX_ADDRS + 1)  /* configured + link-local */
@@ -50,7 +53,7 @@ struct sl_decode_ctx {
 struct sl_pkt_info {
 	uint8_t verdict;            /* enum sl_verdict */
 	uint8_t drop;               /* enum sl_pkt_drop when verdict is DROP */
-	uint16_t listener;          /* index into cfg->listeners when DELIVER */
+	uint16_t listener;          /* index into cfg->listeners when DELIVER or TCP */
 	uint8_t ipver;              /* 4 or 6 once the IP header was read */
 	uint8_t l2_len;             /* FRAGMENT: Ethernet + VLAN tags */
 	uint16_t l3_len;            /* FRAGMENT: IP header (+ v6 fragment header) */
@@ -61,7 +64,14 @@ struct sl_pkt_info {
 	uint32_t reply_len;         /* REPLY: frame length if it changed, else 0 */
 	const uint8_t *payload;
 	uint32_t len;
+	/* TCP */
+	const uint8_t *l4;          /* the TCP header */
+	uint32_t l4_len;            /* header + payload */
+	uint32_t dst_ip;            /* our IPv4 address, network byte order */
+	uint8_t dst_ip6[16];        /* our IPv6 address when ipver is 6 */
 };
+
+#define SL_TCP_NO_LISTENER 0xffff
 
 /* Fills ctx from the port's configuration and MAC. */
 void sl_decode_ctx_init(struct sl_decode_ctx *ctx, uint16_t port_id,

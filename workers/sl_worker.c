@@ -22,6 +22,59 @@
 /* The largest IP datagram plus Ethernet and two VLAN tags. */
 #define LINEAR_MAX (65535 + 14 + 8)
 
+static int tcp_data(void *arg, uint32_t conn, uint16_t listener, const uint8_t *p,
+		    uint32_t n, const struct sl_pkt_info *pi);
+static void tcp_closed(void *arg, uint32_t conn, enum sl_tcp_close how);
+static uint32_t tcp_room(void *arg);
+
+/* The SYN cookie key: one per process, so any worker would accept any
+ * worker's cookie (RSS keeps a flow on one anyway). Made by the first
+ * worker created; workers are created one after the other on the main
+ * lcore. */
+static uint8_t tcp_secret[16];
+static int tcp_secret_made;
+
+static int tcp_create(struct sl_worker *w, int socket, char *err, size_t errlen)
+{
+	const struct sl_config *cfg = w->cfg;
+	unsigned mtu = 65535, tcp = 0;
+
+	for (unsigned i = 0; i < cfg->n_listeners; i++)
+		tcp += cfg->listeners[i].proto == SL_PROTO_TCP;
+	if (tcp == 0)
+		return 0;
+	for (unsigned i = 0; i < cfg->n_ports; i++)
+		mtu = cfg->ports[i].mtu < mtu ? cfg->ports[i].mtu : mtu;
+	if (!tcp_secret_made) {
+		for (int i = 0; i < 16; i += 8) {
+			uint64_t r = rte_rand();
+
+			memcpy(tcp_secret + i, &r, 8);
+		}
+		tcp_secret_made = 1;
+	}
+	struct sl_tcp_conf tc = {
+		.max_conns = cfg->tcp.max_connections, .max_held = cfg->tcp.max_held,
+		.window = cfg->tcp.window_bytes, .idle_timeout_ms = cfg->tcp.idle_timeout_ms,
+		.delack_ms = cfg->tcp.delayed_ack_ms,
+		.mss4 = (uint16_t)(mtu - 40), .mss6 = (uint16_t)(mtu - 60),
+	};
+	struct sl_tcp_ops ops = { tcp_data, tcp_closed, tcp_room, w };
+	size_t n = cfg->tcp.max_connections;
+
+	w->framer = rte_zmalloc_socket("sl_framer", n * sizeof(*w->framer), 0, socket);
+	w->frame_buf = rte_malloc_socket("sl_frame_buf", n * cfg->worker.max_record_bytes, 0,
+					 socket);
+	w->framer_ready = rte_zmalloc_socket("sl_framer_ready", n, 0, socket);
+	if (w->framer == NULL || w->frame_buf == NULL || w->framer_ready == NULL) {
+		snprintf(err, errlen, "worker %u: cannot allocate %zu TCP framers (%zu bytes each)",
+			 w->idx, n, (size_t)cfg->worker.max_record_bytes);
+		return -ENOMEM;
+	}
+	w->tcp = sl_tcp_create(&tc, &ops, &w->c, tcp_secret, w->idx, socket, err, errlen);
+	return w->tcp ? 0 : -ENOMEM;
+}
+
 struct sl_worker *sl_worker_create(uint16_t idx, unsigned lcore, int socket,
 				   const struct sl_config *cfg,
 				   const struct sl_port *ports, unsigned n_ports,
@@ -62,6 +115,10 @@ struct sl_worker *sl_worker_create(uint16_t idx, unsigned lcore, int socket,
 	w->linear = rte_malloc_socket("sl_linear", LINEAR_MAX, RTE_CACHE_LINE_SIZE, socket);
 	if (sl_rules_count(rules) > 0)
 		w->scratch = sl_rules_scratch(rules);
+	if (tcp_create(w, socket, err, errlen) != 0) {
+		sl_worker_destroy(w);
+		return NULL;
+	}
 	for (unsigned i = 0; i < sl_rules_count(rules); i++) {
 		const struct sl_rule_actions *a = sl_rules_actions(rules, i);
 
@@ -123,6 +180,10 @@ void sl_worker_destroy(struct sl_worker *w)
 	rte_free(w->no_listener_udp);
 	rte_free(w->rule_hits);
 	rte_free(w->tpl);
+	sl_tcp_destroy(w->tcp);
+	rte_free(w->framer);
+	rte_free(w->frame_buf);
+	rte_free(w->framer_ready);
 	rte_free(w);
 }
 
@@ -564,8 +625,10 @@ static int match(struct sl_worker *w, struct sl_str body, const char *line, uint
 	return m;
 }
 
+/* One record. cut: its frame was cut short before it got here (a TCP
+ * frame longer than max_record_bytes, or one a reset ended). */
 static void log_record(struct sl_worker *w, const char *p, uint32_t n,
-		       const struct sl_pkt_info *pi, uint64_t tsc)
+		       const struct sl_pkt_info *pi, uint64_t tsc, int cut)
 {
 	struct sl_syslog sys;
 	union parsed u;
@@ -579,8 +642,8 @@ static void log_record(struct sl_worker *w, const char *p, uint32_t n,
 	const char *ids[SL_RULES_MAX_MATCH];
 	uint8_t format = (uint8_t)w->cfg->listeners[pi->listener].format;
 
-	if (n > w->cfg->worker.max_record_bytes) {
-		n = w->cfg->worker.max_record_bytes;
+	if (n > w->cfg->worker.max_record_bytes || cut) {
+		n = n < w->cfg->worker.max_record_bytes ? n : w->cfg->worker.max_record_bytes;
 		r.truncated = 1;
 		w->c.records_truncated++;
 	}
@@ -637,9 +700,109 @@ static void deliver_lines(struct sl_worker *w, const struct sl_pkt_info *pi,
 		if (n == 0)
 			w->c.rec_drop[SL_REC_DROP_EMPTY]++;
 		else
-			log_record(w, p, n, pi, tsc);
+			log_record(w, p, n, pi, tsc, 0);
 		p = lf ? lf + 1 : end;
 	}
+}
+
+/* --- TCP streams ---------------------------------------------------------- */
+
+/* Batches kept back from TCP: a segment of up to 9 KB of tiny records
+ * can fill this many batches, so taking it with this many free never
+ * drops a record it carries. */
+#define TCP_RESERVE_BATCHES 8
+/* NDJSON bytes per stream byte the window assumes (a 120-byte line makes
+ * about 480): the window is a budget of the pipeline's free batches. */
+#define TCP_EXPANSION 8
+
+struct tcp_emit {
+	struct sl_worker *w;
+	const struct sl_pkt_info *pi;
+	uint64_t tsc;
+	int cut;                        /* the connection was reset: flag */
+};
+
+static void tcp_frame(void *arg, const char *rec, uint32_t len, unsigned flags)
+{
+	const struct tcp_emit *e = arg;
+	struct sl_worker *w = e->w;
+
+	w->c.records_in++;
+	w->c.records_kind[SL_KIND_LOGS]++;
+	if (len == 0) {
+		w->c.rec_drop[SL_REC_DROP_EMPTY]++;
+		return;
+	}
+	int cut = e->cut || (flags & (SL_FRAME_TRUNCATED | SL_FRAME_UNFINISHED));
+
+	w->c.tcp_frames_cut += (uint64_t)cut;
+	log_record(w, rec, len, e->pi, e->tsc, cut);
+}
+
+/* Adds what the framer counted since the last call to the worker's
+ * stream ledger. */
+static void framer_account(struct sl_worker *w, struct sl_framer *f,
+			   const struct sl_framer_stats *before)
+{
+	w->c.tcp_stream_bytes += f->st.bytes_in - before->bytes_in;
+	w->c.tcp_framed_bytes += f->st.bytes_out - before->bytes_out;
+	w->c.tcp_framing_bytes += f->st.bytes_framing - before->bytes_framing;
+	w->c.tcp_skipped_bytes += f->st.bytes_skipped - before->bytes_skipped;
+	w->c.tcp_lost_bytes += f->st.bytes_lost - before->bytes_lost;
+}
+
+static int tcp_data(void *arg, uint32_t conn, uint16_t listener, const uint8_t *p,
+		    uint32_t n, const struct sl_pkt_info *pi)
+{
+	struct sl_worker *w = arg;
+	struct sl_framer *f = &w->framer[conn];
+	struct tcp_emit e = { w, pi, rte_rdtsc(), 0 };
+
+	if (!w->framer_ready[conn]) {
+		sl_framer_init(f, w->cfg->listeners[listener].framing,
+			       w->frame_buf + (size_t)conn * w->cfg->worker.max_record_bytes,
+			       w->cfg->worker.max_record_bytes);
+		w->framer_ready[conn] = 1;
+	}
+	struct sl_framer_stats before = f->st;
+	int rc = sl_framer_feed(f, p, n, tcp_frame, &e);
+
+	framer_account(w, f, &before);
+	return rc;
+}
+
+/* The stream ended: a frame in progress is delivered (flagged when a reset
+ * cut it), then the slot's framer starts afresh for its next connection. */
+static void tcp_closed(void *arg, uint32_t conn, enum sl_tcp_close how)
+{
+	struct sl_worker *w = arg;
+	struct sl_framer *f = &w->framer[conn];
+	struct sl_pkt_info pi;
+
+	if (!w->framer_ready[conn])
+		return;
+	sl_tcp_conn_peer(w->tcp, conn, &pi);
+	struct tcp_emit e = { w, &pi, rte_rdtsc(), how == SL_TCP_CLOSE_RESET };
+	struct sl_framer_stats before = f->st;
+
+	sl_framer_finish(f, tcp_frame, &e);
+	framer_account(w, f, &before);
+	w->framer_ready[conn] = 0;
+}
+
+static uint32_t tcp_room(void *arg)
+{
+	struct sl_worker *w = arg;
+	unsigned pool = rte_mempool_avail_count(w->batch_pool);
+	unsigned ring = rte_ring_free_count(w->ring);
+	unsigned free = pool < ring ? pool : ring;
+
+	if (free <= TCP_RESERVE_BATCHES)
+		return 0;
+	uint64_t room = (uint64_t)(free - TCP_RESERVE_BATCHES) * w->cfg->batch.max_bytes /
+			TCP_EXPANSION;
+
+	return room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
 }
 
 /* Counts the outcome of a decoded frame that stands for `k` packets (k > 1
@@ -718,6 +881,15 @@ void sl_worker_burst(struct sl_worker *w, const struct sl_port *p,
 			tx[ntx++] = m;
 			continue;
 		}
+		if (pi.verdict == SL_V_TCP) {
+			if (w->tcp == NULL) {
+				w->c.pkt_drop[SL_PKT_DROP_TCP_NO_LISTENER]++;
+				done[ndone++] = m;
+			} else if (!sl_tcp_input(w->tcp, m, &pi, p->port_id, p->pool, tsc)) {
+				done[ndone++] = m;
+			}
+			continue;
+		}
 		if (pi.verdict == SL_V_FRAGMENT) {
 			/* The table owns m from here, whatever it decides. */
 			m->l2_len = pi.l2_len;
@@ -744,6 +916,8 @@ void sl_worker_burst(struct sl_worker *w, const struct sl_port *p,
 	}
 	if (ndone > 0)
 		rte_pktmbuf_free_bulk(done, ndone);
+	if (w->tcp != NULL)
+		sl_tcp_flush(w->tcp);
 	if (w->reasm.dr.cnt > 0)
 		reap(w, tsc);
 }
@@ -793,14 +967,26 @@ int sl_worker_main(void *arg)
 			reap(w, now);
 			if (w->tpl != NULL)
 				tpl_gauges(w);
+			if (w->tcp != NULL) {
+				sl_tcp_timers(w->tcp, now);
+				sl_tcp_flush(w->tcp);
+				sl_tcp_get_stats(w->tcp, &w->c.tcp);
+			}
 			sl_counters_publish(&w->pub, &w->c);
 			w->publish_tsc = now + w->publish_period_tsc;
 		}
 		if (!busy)
 			idle(w);
 	}
-	/* Ordered stop: RX is no longer polled; hand what is open and publish
-	 * the final counters before telling control we are done. */
+	/* Ordered stop: RX is no longer polled. TCP connections are reset
+	 * (their frames in progress delivered, flagged), then what is open is
+	 * handed and the final counters published before telling control we
+	 * are done. */
+	if (w->tcp != NULL) {
+		sl_tcp_reset_all(w->tcp);
+		sl_tcp_flush(w->tcp);
+		sl_tcp_get_stats(w->tcp, &w->c.tcp);
+	}
 	sl_worker_flush(w);
 	/* The last counts: if no batch is free they stay uncounted on the
 	 * control core (the records themselves are exported regardless). */

@@ -28,7 +28,9 @@
 #include "sl_port.h"
 #include "sl_reasm.h"
 #include "sl_rules.h"
+#include "sl_tcp.h"
 #include "sl_template.h"
+#include "sl_framer.h"
 
 enum sl_run_state { SL_STATE_RUN = 0, SL_STATE_STOP = 1 };
 
@@ -50,6 +52,10 @@ struct sl_worker {
 	struct sl_reasm reasm;
 	uint8_t *linear;                /* a reassembled datagram, copied flat */
 	struct sl_tpl_table *tpl;       /* NULL when templates.enabled is false */
+	struct sl_tcp *tcp;             /* NULL without a TCP listener */
+	struct sl_framer *framer;       /* one per TCP connection slot */
+	uint8_t *frame_buf;             /* max_record_bytes per connection slot */
+	uint8_t *framer_ready;          /* the slot's framer is initialised */
 	uint64_t tpl_deadline_tsc;      /* next template snapshot */
 	int tpl_more;                   /* a snapshot pass is under way */
 

@@ -104,7 +104,7 @@ def ledger_traffic():
         "dst_mac": [pkt.udp_frame(b"<13>not for us", dst_mac=OTHER_MAC)] * 2,
         # A first fragment whose rest never comes: held, then dropped.
         "frag_dropped": [pkt.udp_frame(b"<13>frag", frag=0x2000)],
-        "tcp_no_endpoint": [pkt.eth(pkt.BROADCAST, pkt.PEER_MAC, 0x0800,
+        "tcp_bad_header": [pkt.eth(pkt.BROADCAST, pkt.PEER_MAC, 0x0800,
                                     pkt.ipv4("10.0.0.1", "10.0.0.2", 6, b"\0" * 20))],
         "ipv6_not_ours": [pkt.eth(pkt.BROADCAST, pkt.PEER_MAC, 0x86DD, b"\x60" + b"\0" * 39)],
         "eth_runt": [b"\xff" * 10],
@@ -562,7 +562,7 @@ def test_ipv6_malformed():
             (lambda f: f[:21] + b"\x40" + f[22:])(pkt.neighbor_solicit("fd00::2")),
             pkt.neighbor_solicit("fd00::2", src="::"),                # DAD probe
         ],
-        "tcp_no_endpoint": [E(pkt.ipv6("fd00::1", "fd00::2", 6, b"\0" * 20))],
+        "tcp_bad_header": [E(pkt.ipv6("fd00::1", "fd00::2", 6, b"\0" * 20))],
         "l4_proto": [E(pkt.ipv6("fd00::1", "fd00::2", 47, b"\0" * 8))],
     }
     frames = [f for fs in cases.values() for f in fs] + [good]

@@ -659,9 +659,9 @@ static void test_l4_other(void **state)
 
 	(void)state;
 	build_ip_proto(&f, IPPROTO_TCP, 20);
-	expect_drop(&f, 0, TCP_NO_ENDPOINT);
-	put16(f.b + f.l4 + 2, 601);   /* to the TCP listener: still no endpoint */
-	expect_drop(&f, 0, TCP_NO_ENDPOINT);
+	expect_drop(&f, 0, TCP_BAD_HEADER);   /* data offset 0 (test_tcp has the rest) */
+	build_ip_proto(&f, IPPROTO_TCP, 12);
+	expect_drop(&f, 0, TCP_BAD_HEADER);   /* shorter than a TCP header */
 	build_ip_proto(&f, IPPROTO_GRE, 8);
 	expect_drop(&f, 0, L4_PROTO);
 	build_ip_proto(&f, 0xff, 0);
