@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "sl_counters.h"
+#include "sl_framer.h"
 
 #define SL_MAX_PORTS 8
 #define SL_MAX_ADDRS 8
@@ -72,6 +73,7 @@ struct sl_listener_conf {
 	uint16_t port;                    /* 1..65535 */
 	enum sl_format format;
 	enum sl_parse_errors parse_errors;
+	enum sl_framing framing;          /* TCP only: lf|octet|auto, default auto (0) */
 	int line;
 };
 

@@ -17,6 +17,8 @@ const char *const sl_config_proto_names[] = { "udp", "tcp", NULL };
 const char *const sl_config_format_names[] = { "syslog", "jsonl", "statsd",
 					       "spans", "plain", "access", NULL };
 const char *const sl_config_parse_errors_names[] = { "raw", "deadletter", NULL };
+/* In enum sl_framing's order. */
+static const char *const framing_names[] = { "auto", "lf", "octet", NULL };
 static const char *const compression_names[] = { "zstd", "broker", NULL };
 
 static void default_hostname(char *dst, size_t size)
@@ -92,6 +94,9 @@ const struct sl_config_key sl_config_schema[] = {
 	{ .path = "listeners[].parse_errors", .type = SL_CT_ENUM, FIELD(L, parse_errors),
 	  .names = sl_config_parse_errors_names, .def = "raw",
 	  .desc = "A record the format does not recognise: `raw` delivers it to the logs topic whole, flagged `sluice.parse_error`; `deadletter` sends the same record to the dead-letter topic instead" },
+	{ .path = "listeners[].framing", .type = SL_CT_ENUM, FIELD(L, framing),
+	  .names = framing_names, .def = "auto",
+	  .desc = "How a TCP stream is cut into records (proto `tcp` only; a UDP datagram is always cut at LF): `lf` at each LF (CR and NUL before it trimmed); `octet` by RFC 6587 octet counting (`LEN SP MSG`), a malformed count resets the connection; `auto` decides per record, octet counting when it starts with a digit, else LF, as rsyslog and syslog-ng do (a digit-led line that is no count, such as a timestamp, stays a line). Records over `worker.max_record_bytes` are cut and flagged truncated as on UDP (`docs/dataplane.md`)" },
 
 	{ .path = "worker.burst", FIELD(C, worker.burst), UINT(1, 512, "32"),
 	  .desc = "Packets received per poll" },

@@ -389,7 +389,8 @@ static int make_ctx(struct sl_decode_ctx *ctx, uint16_t port)
 	sl_config_defaults(cfg);
 	cfg->n_listeners = 1;
 	cfg->listeners[0] = (struct sl_listener_conf){
-		.proto = SL_PROTO_UDP, .port = SYSLOG_PORT, .format = SL_FMT_SYSLOG };
+		.proto = SL_PROTO_UDP, .port = SYSLOG_PORT, .format = SL_FMT_SYSLOG,
+		.framing = SL_FRAMING_AUTO };
 	memset(&pc, 0, sizeof(pc));
 	pc.ipv4[0] = (struct sl_cidr4){ .addr = OUR_IP, .prefix = 24 };
 	pc.n_ipv4 = 1;

@@ -80,8 +80,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	sl_config_defaults(&cfg);
 	cfg.n_listeners = 2;
-	cfg.listeners[0] = (struct sl_listener_conf){ .proto = SL_PROTO_UDP, .port = 514, .format = SL_FMT_SYSLOG, .line = 1 };
-	cfg.listeners[1] = (struct sl_listener_conf){ .proto = SL_PROTO_UDP, .port = 1514, .format = SL_FMT_SYSLOG, .line = 2 };
+	cfg.listeners[0] = (struct sl_listener_conf){ .proto = SL_PROTO_UDP, .port = 514, .format = SL_FMT_SYSLOG, .framing = SL_FRAMING_AUTO, .line = 1 };
+	cfg.listeners[1] = (struct sl_listener_conf){ .proto = SL_PROTO_UDP, .port = 1514, .format = SL_FMT_SYSLOG, .framing = SL_FRAMING_AUTO, .line = 2 };
 	n_listeners = cfg.n_listeners;
 	memset(&pc, 0, sizeof(pc));
 	pc.n_ipv4 = 1;

@@ -102,7 +102,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	cfg.n_ports = 1;
 	for (unsigned i = 0; i < RTE_DIM(formats); i++)
 		cfg.listeners[i] = (struct sl_listener_conf){ .proto = SL_PROTO_UDP,
-			.port = (uint16_t)(PORT_BASE + i), .format = formats[i], .line = 1 };
+			.port = (uint16_t)(PORT_BASE + i), .format = formats[i], .framing = SL_FRAMING_AUTO, .line = 1 };
 	cfg.n_listeners = RTE_DIM(formats);
 	cfg.worker.max_record_bytes = MAX_RECORD;
 	cfg.reassembly.max_flows = 16;

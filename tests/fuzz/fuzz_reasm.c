@@ -65,7 +65,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	cfg.ports[0].mbufs = 2047;
 	cfg.ports[0].rx_desc = cfg.ports[0].tx_desc = 64;
 	cfg.n_ports = 1;
-	cfg.listeners[0] = (struct sl_listener_conf){ .proto = SL_PROTO_UDP, .port = 514, .format = SL_FMT_SYSLOG, .line = 1 };
+	cfg.listeners[0] = (struct sl_listener_conf){ .proto = SL_PROTO_UDP, .port = 514, .format = SL_FMT_SYSLOG, .framing = SL_FRAMING_AUTO, .line = 1 };
 	cfg.n_listeners = 1;
 	cfg.reassembly.max_flows = 16;
 	cfg.reassembly.timeout_ms = 10;

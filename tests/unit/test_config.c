@@ -171,9 +171,9 @@ static void test_full_valid(void **state)
 		"    ipv4: [172.16.0.1/32]\n"
 		"listeners:\n"
 		"  - {proto: udp, port: 514, format: syslog}\n"
-		"  - {proto: tcp, port: 514, format: jsonl}\n"
+		"  - {proto: tcp, port: 514, format: jsonl, framing: octet}\n"
 		"  - {proto: udp, port: 65535, format: statsd}\n"
-		"  - {proto: tcp, port: 1, format: spans}\n"
+		"  - {proto: tcp, port: 1, format: spans, framing: lf}\n"
 		"worker: {burst: 512, ring_size: 65536, max_record_bytes: 64}\n"
 		"batch: {max_bytes: 16777216, max_delay_ms: 60000, zstd_level: -7, pool_size: 8}\n"
 		"export:\n"
@@ -205,6 +205,10 @@ static void test_full_valid(void **state)
 	assert_int_equal(c->listeners[1].line, 13);
 	assert_int_equal(c->listeners[2].port, 65535);
 	assert_int_equal(c->listeners[3].format, SL_FMT_SPANS);
+	assert_int_equal(c->listeners[0].framing, SL_FRAMING_AUTO);
+	assert_int_equal(c->listeners[1].framing, SL_FRAMING_OCTET);
+	assert_int_equal(c->listeners[2].framing, SL_FRAMING_AUTO);
+	assert_int_equal(c->listeners[3].framing, SL_FRAMING_LF);
 	assert_int_equal(c->worker.burst, 512);
 	assert_int_equal(c->worker.ring_size, 65536);
 	assert_int_equal(c->worker.max_record_bytes, 64);
@@ -413,11 +417,13 @@ static void test_bad_enum(void **state)
 		"  - proto: sctp\n"
 		"    port: 1\n"
 		"    format: xml\n"
+		"    framing: crlf\n"
 		"export: {kafka: {compression: lz4}}\n"), -EINVAL);
 	expect_error(f, 5, "listeners[0].proto: 'sctp' is not one of udp, tcp");
 	expect_error(f, 7, "listeners[0].format: 'xml' is not one of syslog, jsonl, statsd, spans, plain, access");
-	expect_error(f, 8, "export.kafka.compression: 'lz4' is not one of zstd, broker");
-	assert_int_equal(f->errs.total, 3);
+	expect_error(f, 8, "listeners[0].framing: 'crlf' is not one of auto, lf, octet");
+	expect_error(f, 9, "export.kafka.compression: 'lz4' is not one of zstd, broker");
+	assert_int_equal(f->errs.total, 4);
 }
 
 static void test_ring_size_pow2(void **state)

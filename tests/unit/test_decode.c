@@ -367,9 +367,9 @@ static int group_setup(void **state)
 		return -1;
 	sl_config_defaults(cfg);
 	cfg->n_listeners = 3;
-	cfg->listeners[0] = (struct sl_listener_conf){ .proto = SL_PROTO_UDP, .port = 514, .format = SL_FMT_SYSLOG, .line = 1 };
-	cfg->listeners[1] = (struct sl_listener_conf){ .proto = SL_PROTO_TCP, .port = 601, .format = SL_FMT_SYSLOG, .line = 2 };
-	cfg->listeners[2] = (struct sl_listener_conf){ .proto = SL_PROTO_UDP, .port = 8125, .format = SL_FMT_STATSD, .line = 3 };
+	cfg->listeners[0] = (struct sl_listener_conf){ .proto = SL_PROTO_UDP, .port = 514, .format = SL_FMT_SYSLOG, .framing = SL_FRAMING_AUTO, .line = 1 };
+	cfg->listeners[1] = (struct sl_listener_conf){ .proto = SL_PROTO_TCP, .port = 601, .format = SL_FMT_SYSLOG, .framing = SL_FRAMING_AUTO, .line = 2 };
+	cfg->listeners[2] = (struct sl_listener_conf){ .proto = SL_PROTO_UDP, .port = 8125, .format = SL_FMT_STATSD, .framing = SL_FRAMING_AUTO, .line = 3 };
 	memset(&pc, 0, sizeof(pc));
 	pc.n_ipv4 = 2;
 	pc.ipv4[0] = (struct sl_cidr4){ OUR_IP, 24 };
