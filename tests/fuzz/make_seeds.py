@@ -144,6 +144,53 @@ def framer():
     return out
 
 
+# fuzz_framer_stream: byte 0 the mode, byte 1 max, byte 2 the number of
+# cuts k, then k 16-bit cut positions, then the stream.
+STREAM_MODES = {"auto": 0, "lf": 1, "octet": 2}
+
+
+def stream_input(mode, max_sel, cuts, stream):
+    return (bytes([STREAM_MODES[mode], max_sel, len(cuts)])
+            + b"".join(struct.pack("!H", c) for c in cuts) + stream)
+
+
+def octet(*msgs):
+    return b"".join(b"%d %s" % (len(m), m) for m in msgs)
+
+
+def framer_stream():
+    """Per mode: RFC 5424/3164 records framed both ways, CR/NUL endings,
+    empty lines, frames around max (byte 1 = 7: max 8), counts split
+    anywhere, octet errors, a stream cut inside a frame, Loghub-like
+    plain and access lines that start with digits."""
+    ex1 = FRAMER_LINES["syslog"][0]
+    rec = [SYSLOG, RECORDS["rfc3164_pid"], RECORDS["rfc5424_sd_bom"]]
+    lf = b"\n".join(rec) + b"\n"
+    oc = octet(*rec)
+    plain = PLAIN["plain_hadoop"] + b"\n" + PLAIN["access_combined"] + b"\n"
+    cuts = [1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233]
+    out = {}
+    for mode in STREAM_MODES:
+        out[mode + "_lf_records"] = stream_input(mode, 255, cuts, lf)
+        out[mode + "_octet_records"] = stream_input(mode, 255, cuts, oc)
+        out[mode + "_crlf_nul_empty"] = stream_input(
+            mode, 63, [4, 9], b"a\r\nb\0\0\n\n\r\n" + ex1 + b"\r\nend")
+        out[mode + "_around_max"] = stream_input(
+            mode, 7, [3, 9, 20],
+            b"abcdefg\nabcdefgh\nabcdefghi\nabcdefgh\r\r\nabcdefgh\rX\n"
+            + octet(b"abcdefg", b"abcdefgh", b"abcdefghi", b"abcdefgh\n", b"abcdefgh\nX"))
+        out[mode + "_cut_in_frame"] = stream_input(mode, 7, [2], b"25 abcdefghij")
+        out[mode + "_plain_access"] = stream_input(mode, 255, [10, 700], plain)
+    out["octet_errors"] = stream_input("octet", 63, [], b"2 ok05 hello")
+    out["octet_no_space"] = stream_input("octet", 63, [3], b"3 abc5hello")
+    out["octet_huge"] = stream_input("octet", 63, [], b"1048577 x")
+    out["octet_max_count"] = stream_input("octet", 1, [4, 8], b"1048576 " + b"x" * 300)
+    out["auto_mixed"] = stream_input(
+        "auto", 63, [1, 7, 15], b"5 hello<13>x\n3 abc2015-10-18 INFO x\n0 zero\n"
+        b"12345678 big\n7\n4 a\nb\n{\"a\":1}\n1 z12 ")
+    return out
+
+
 def write(target, items):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -158,3 +205,4 @@ if __name__ == "__main__":
     write("ndjson", RECORDS)
     write("plain", PLAIN)
     write("framer", framer())
+    write("framer_stream", framer_stream())
