@@ -87,14 +87,25 @@ static void validate(const struct sl_config *cfg, struct sl_config_errors *errs,
 	char err[512], dir[PATH_MAX];
 	struct stat st;
 
+	int tcp = 0;
+
 	for (unsigned i = 0; i < cfg->n_listeners; i++) {
 		const struct sl_listener_conf *l = &cfg->listeners[i];
+
+		tcp |= l->proto == SL_PROTO_TCP;
 
 		if (l->format == SL_FMT_STATSD || l->format == SL_FMT_SPANS)
 			sl_config_error(errs, cfg->path, l->line, "listeners[%u].format: '%s' is not "
 					"available in this build (syslog, jsonl, plain and access are)", i,
 					sl_format_name(l->format));
 	}
+	/* Held segments are the port's mbufs: past a quarter, a lossy path
+	 * could starve reception. */
+	for (unsigned i = 0; tcp && i < cfg->n_ports; i++)
+		if ((uint64_t)cfg->tcp.max_held * 4 > cfg->ports[i].mbufs)
+			sl_config_error(errs, cfg->path, cfg->ports[i].line, "tcp.max_held %u: at most "
+					"a quarter of ports[%u].mbufs (%u); raise mbufs or lower max_held",
+					cfg->tcp.max_held, i, cfg->ports[i].mbufs);
 	snprintf(dir, sizeof(dir), "%s", cfg->stats.file);
 	if (stat(dirname(dir), &st) != 0 || !S_ISDIR(st.st_mode))
 		sl_config_error(errs, cfg->path, 0, "stats.file: directory of '%s' does not exist",

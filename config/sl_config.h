@@ -139,7 +139,7 @@ struct sl_config {
 
 	struct {
 		unsigned max_connections;     /* per worker, default 1024 */
-		unsigned max_held;            /* out-of-order segments per worker, default 4096 */
+		unsigned max_held;            /* out-of-order segments per worker, default 1024 */
 		unsigned window_bytes;        /* largest advertised window, default 512 KiB */
 		unsigned idle_timeout_ms;     /* default 300000 */
 		unsigned delayed_ack_ms;      /* default 10 */

@@ -168,8 +168,9 @@ const struct sl_config_key sl_config_schema[] = {
 
 	{ .path = "tcp.max_connections", FIELD(C, tcp.max_connections), UINT(1, 1048576, "1024"),
 	  .desc = "TCP connections each worker holds; a handshake past that is refused with a reset and counted as `tcp_refused`. Each costs `worker.max_record_bytes` for the frame it is rebuilding" },
-	{ .path = "tcp.max_held", FIELD(C, tcp.max_held), UINT(16, 1048576, "4096"),
-	  .desc = "Out-of-order TCP segments each worker holds (at most 16 per connection); past that they are not acknowledged (`tcp_ooo_full`) and the sender retransmits" },
+	{ .path = "tcp.max_held", FIELD(C, tcp.max_held), UINT(16, 1048576, "1024"),
+	  .check_doc = "at most a quarter of every port's `mbufs` when a TCP listener exists",
+	  .desc = "Out-of-order TCP segments each worker holds (at most 16 per connection), each in a packet buffer of the port; past that they are not acknowledged (`tcp_ooo_full`) and the sender retransmits" },
 	{ .path = "tcp.window_bytes", FIELD(C, tcp.window_bytes), UINT(4096, 8388480, "524288"),
 	  .desc = "Largest receive window advertised (scaled by 2^7 when the sender offers window scaling, else at most 65535); the pipeline's room shrinks it, down to zero" },
 	{ .path = "tcp.idle_timeout_ms", FIELD(C, tcp.idle_timeout_ms), UINT(1000, 86400000, "300000"),

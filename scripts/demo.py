@@ -151,7 +151,8 @@ class Demo:
                  60, "sluice to start")
         if self.proc.poll() is not None:
             raise RuntimeError("sluice exited at start:\n" + open(self.logpath).read())
-        run(["ip", "addr", "add", HOST_IP + "/24", "dev", IFACE], check=True)
+        # replace, not add: idempotent if the address is already there
+        run(["ip", "addr", "replace", HOST_IP + "/24", "dev", IFACE], check=True)
         run(["ip", "link", "set", IFACE, "up"], check=True)
         log("kernel side: %s %s/24 -> sluice %s, Kafka embedded at %s" % (
             IFACE, HOST_IP, SLUICE_IP, self.stats()["export"]["bootstrap"]))
@@ -166,9 +167,14 @@ class Demo:
             run(["logger", "-n", SLUICE_IP, "-P", "514", "-d", "--rfc5424",
                  "-t", "demo-logger", msg], check=True)
         log("logger: 3 lines sent over UDP (RFC 5424)")
+        for i in range(3):
+            run(["logger", "--tcp", "--octet-count", "-n", SLUICE_IP, "-P", "601",
+                 "--rfc5424", "-t", "demo-tcp", "line %d over TCP, octet-counted" % i],
+                check=True)
+        log("logger: 3 lines sent over TCP (RFC 6587 octet counting)")
         log("sending %d s of syslog at %d lines/s ..." % (self.args.seconds, self.args.rate))
         sent, nbytes = send_traffic(lines, self.args.seconds, self.args.rate)
-        return sent + 3, nbytes, replies
+        return sent + 6, nbytes, replies
 
     def drain(self, expect):
         """Waits until every record is out of flight and the packet count
@@ -267,6 +273,9 @@ def summary(sent, sent_bytes, replies, fin, recs, rc, kernel_drops, source):
     print(" derived          %d events to %s, %d rule-count lines to %s, %d template lines to %s" % (
         acts["events_handed"], topics["alerts"]["topic"], fin["rule_metrics"]["lines_sent"],
         topics["metrics"]["topic"], tpl.get("lines_sent", 0), topics["templates"]["topic"]))
+    tcp = {k: sum(x["tcp"][k] for x in w) for k in ("established", "fin_closed", "bytes")}
+    print(" tcp              %d connections (logger --tcp), %d closed by FIN, %d bytes in order" % (
+        tcp["established"], tcp["fin_closed"], tcp["bytes"]))
     print(" exported         %d records in %d zstd batches to Kafka topic %s" % (
         logs["records"], logs["batches"], logs["topic"]))
     print(" read back        %d records from Kafka with sluice-cat" % len(recs))

@@ -157,8 +157,10 @@ static struct rte_mbuf *frame(const struct peer *pe, uint16_t dport, uint8_t fla
 	th[12] = (uint8_t)((thl / 4) << 4);
 	th[13] = flags;
 	put16(th + 14, 65535);
-	memcpy(th + 20, opts, optlen);
-	memcpy(th + thl, pay, plen);
+	if (optlen)
+		memcpy(th + 20, opts, optlen);
+	if (plen)
+		memcpy(th + thl, pay, plen);
 	uint32_t s = sum16(ip + 12, 8, 0) + 6 + thl + plen;
 
 	put16(th + 16, (uint16_t)~fold16(sum16(th, thl + plen, s)));
