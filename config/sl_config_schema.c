@@ -455,10 +455,12 @@ static const struct {
 	{ "listeners", "What arrives where. A datagram or segment to a port with no listener is dropped as `no_listener`." },
 	{ "worker", "The per-lcore receive loop." },
 	{ "reassembly", "IPv4 and IPv6 fragments are reassembled per worker in bounded tables." },
+	{ "tcp", "The receive-side TCP endpoint of each worker (`docs/tcp.md`)." },
 	{ "batch", "Records are appended as NDJSON to per-worker batches, compressed and handed to the control core." },
 	{ "export", "Kafka export and the on-disk spool." },
 	{ "stats", "The stats file: counters and the ledger, see the drop reasons below." },
 	{ "rules", "Rule packs matched against every record." },
+	{ "templates", "Error templates mined from every log record (`docs/templates.md`)." },
 };
 
 static const char *type_name(const struct sl_config_key *k)

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "sl_config.h"
+#include "sl_config_schema.h"
 
 struct fx {
 	struct sl_config cfg;
@@ -633,6 +634,15 @@ static void test_reference_doc(void **state)
 	assert_non_null(strstr(mem, "| `listeners[].format` | enum |"));
 	assert_non_null(strstr(mem, "## Stats file: drop reasons"));
 	assert_non_null(strstr(mem, "`ipv4_checksum`"));
+	/* Every key is in the reference: a key whose section the generator
+	 * does not know would vanish from it silently. */
+	for (unsigned i = 0; i < sl_config_schema_n; i++) {
+		char row[160];
+
+		snprintf(row, sizeof(row), "| `%s` |", sl_config_schema[i].path);
+		if (strstr(mem, row) == NULL)
+			fail_msg("%s is missing from the reference", sl_config_schema[i].path);
+	}
 
 	snprintf(path, sizeof(path), "%s/docs/config.md", root);
 	if (update && strcmp(update, "1") == 0) {
