@@ -55,10 +55,13 @@ static void peer_fin(struct sl_tcp *t, struct conn *c, uint64_t now)
 	c->fin_tries = 1;
 }
 
-/* Delivers held segments that the in-order data has reached. */
+/* Delivers held segments that the in-order data has reached, while the
+ * pipeline has room (the rest stays held, only SACKed, and the timer
+ * drains it when room returns). */
 static int drain(struct sl_tcp *t, struct conn *c, const struct sl_pkt_info *pi, uint64_t now)
 {
-	while (c->n_ooo > 0 && c->state == C_ESTABLISHED && seq_le(c->ooo[0].seq, c->rcv_nxt)) {
+	while (c->n_ooo > 0 && c->state == C_ESTABLISHED && seq_le(c->ooo[0].seq, c->rcv_nxt) &&
+	       t->ops.room(t->ops.arg) > 0) {
 		struct ooo o = c->ooo[0];
 		uint32_t end = o.seq + o.len;
 
@@ -292,10 +295,16 @@ void sl_tcp_timers(struct sl_tcp *t, uint64_t now)
 			t->st.delayed_acks++;
 			tcp_send_ack(t, c, 0);
 		} else if (c->zero_adv && t->ops.room(t->ops.arg) > 0) {
-			/* The pipeline has room again: say so, or the sender
-			 * waits for its next probe. */
-			t->st.window_updates++;
-			tcp_send_ack(t, c, 0);
+			/* The pipeline has room again: deliver what waits in
+			 * order, and say so, or the sender waits for its next
+			 * probe. */
+			struct sl_pkt_info pi;
+
+			sl_tcp_conn_peer(t, t->active[a], &pi);
+			if (drain(t, c, &pi, now) == 0) {
+				t->st.window_updates++;
+				tcp_send_ack(t, c, 0);
+			}
 		}
 		/* A freed connection's slot now holds the last one: look at
 		 * this position again. */
