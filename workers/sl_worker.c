@@ -15,65 +15,13 @@
 #include "sl_plain.h"
 #include "sl_syslog.h"
 #include "sl_worker.h"
+#include "sl_worker_int.h"
 
 #define MAX_BURST 512
 #define PREFETCH_AHEAD 3
 #define PUBLISH_PERIOD_US 1000
 /* The largest IP datagram plus Ethernet and two VLAN tags. */
 #define LINEAR_MAX (65535 + 14 + 8)
-
-static int tcp_data(void *arg, uint32_t conn, uint16_t listener, const uint8_t *p,
-		    uint32_t n, const struct sl_pkt_info *pi);
-static void tcp_closed(void *arg, uint32_t conn, enum sl_tcp_close how);
-static uint32_t tcp_room(void *arg);
-
-/* The SYN cookie key: one per process, so any worker would accept any
- * worker's cookie (RSS keeps a flow on one anyway). Made by the first
- * worker created; workers are created one after the other on the main
- * lcore. */
-static uint8_t tcp_secret[16];
-static int tcp_secret_made;
-
-static int tcp_create(struct sl_worker *w, int socket, char *err, size_t errlen)
-{
-	const struct sl_config *cfg = w->cfg;
-	unsigned mtu = 65535, tcp = 0;
-
-	for (unsigned i = 0; i < cfg->n_listeners; i++)
-		tcp += cfg->listeners[i].proto == SL_PROTO_TCP;
-	if (tcp == 0)
-		return 0;
-	for (unsigned i = 0; i < cfg->n_ports; i++)
-		mtu = cfg->ports[i].mtu < mtu ? cfg->ports[i].mtu : mtu;
-	if (!tcp_secret_made) {
-		for (int i = 0; i < 16; i += 8) {
-			uint64_t r = rte_rand();
-
-			memcpy(tcp_secret + i, &r, 8);
-		}
-		tcp_secret_made = 1;
-	}
-	struct sl_tcp_conf tc = {
-		.max_conns = cfg->tcp.max_connections, .max_held = cfg->tcp.max_held,
-		.window = cfg->tcp.window_bytes, .idle_timeout_ms = cfg->tcp.idle_timeout_ms,
-		.delack_ms = cfg->tcp.delayed_ack_ms,
-		.mss4 = (uint16_t)(mtu - 40), .mss6 = (uint16_t)(mtu - 60),
-	};
-	struct sl_tcp_ops ops = { tcp_data, tcp_closed, tcp_room, w };
-	size_t n = cfg->tcp.max_connections;
-
-	w->framer = rte_zmalloc_socket("sl_framer", n * sizeof(*w->framer), 0, socket);
-	w->frame_buf = rte_malloc_socket("sl_frame_buf", n * cfg->worker.max_record_bytes, 0,
-					 socket);
-	w->framer_ready = rte_zmalloc_socket("sl_framer_ready", n, 0, socket);
-	if (w->framer == NULL || w->frame_buf == NULL || w->framer_ready == NULL) {
-		snprintf(err, errlen, "worker %u: cannot allocate %zu TCP framers (%zu bytes each)",
-			 w->idx, n, (size_t)cfg->worker.max_record_bytes);
-		return -ENOMEM;
-	}
-	w->tcp = sl_tcp_create(&tc, &ops, &w->c, tcp_secret, w->idx, socket, err, errlen);
-	return w->tcp ? 0 : -ENOMEM;
-}
 
 struct sl_worker *sl_worker_create(uint16_t idx, unsigned lcore, int socket,
 				   const struct sl_config *cfg,
@@ -115,7 +63,7 @@ struct sl_worker *sl_worker_create(uint16_t idx, unsigned lcore, int socket,
 	w->linear = rte_malloc_socket("sl_linear", LINEAR_MAX, RTE_CACHE_LINE_SIZE, socket);
 	if (sl_rules_count(rules) > 0)
 		w->scratch = sl_rules_scratch(rules);
-	if (tcp_create(w, socket, err, errlen) != 0) {
+	if (sl_worker_tcp_create(w, socket, err, errlen) != 0) {
 		sl_worker_destroy(w);
 		return NULL;
 	}
@@ -187,7 +135,7 @@ void sl_worker_destroy(struct sl_worker *w)
 	rte_free(w);
 }
 
-static inline int64_t now_ns(const struct sl_worker *w, uint64_t tsc)
+int64_t sl_worker_now_ns(const struct sl_worker *w, uint64_t tsc)
 {
 	return w->epoch_ns + (int64_t)((double)(tsc - w->epoch_tsc) * w->ns_per_tsc);
 }
@@ -195,7 +143,7 @@ static inline int64_t now_ns(const struct sl_worker *w, uint64_t tsc)
 /* Seals one destination's open batch and hands it to the control ring.
  * Records of derived kinds (events) are outside the record ledger and
  * counted as events. */
-static void flush_dest(struct sl_worker *w, unsigned d)
+void sl_worker_flush_dest(struct sl_worker *w, unsigned d)
 {
 	struct sl_dest_batch *db = &w->dest[d];
 	struct sl_batch *b = db->open;
@@ -254,7 +202,7 @@ static void flush_dest(struct sl_worker *w, unsigned d)
 void sl_worker_flush(struct sl_worker *w)
 {
 	for (unsigned d = 0; d < SL_DEST_MAX; d++)
-		flush_dest(w, d);
+		sl_worker_flush_dest(w, d);
 	w->next_deadline_tsc = UINT64_MAX;
 }
 
@@ -269,7 +217,7 @@ static void flush_due(struct sl_worker *w, uint64_t now)
 		if (db->open == NULL)
 			continue;
 		if (now >= db->deadline_tsc)
-			flush_dest(w, d);
+			sl_worker_flush_dest(w, d);
 		else if (db->deadline_tsc < next)
 			next = db->deadline_tsc;
 	}
@@ -323,7 +271,7 @@ int sl_worker_templates_flush(struct sl_worker *w)
 
 /* The open batch of destination d, taken from the pool when none is
  * open; NULL when the pool is empty. */
-static struct sl_batch *open_batch(struct sl_worker *w, unsigned d, uint8_t kind,
+struct sl_batch *sl_worker_open_batch(struct sl_worker *w, unsigned d, uint8_t kind,
 				   uint64_t tsc)
 {
 	struct sl_dest_batch *db = &w->dest[d];
@@ -343,13 +291,13 @@ static struct sl_batch *open_batch(struct sl_worker *w, unsigned d, uint8_t kind
 
 /* Encodes one record into destination d's open batch, opening or rotating
  * as needed. */
-static void append_record(struct sl_worker *w, const struct sl_log_record *r,
+void sl_worker_append(struct sl_worker *w, const struct sl_log_record *r,
 			  unsigned d, uint64_t tsc)
 {
 	uint8_t kind = d < SL_KIND_COUNT ? (uint8_t)d : SL_KIND_LOGS;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
-		struct sl_batch *b = open_batch(w, d, kind, tsc);
+		struct sl_batch *b = sl_worker_open_batch(w, d, kind, tsc);
 
 		if (b == NULL) {
 			w->c.rec_drop[SL_REC_DROP_BATCH_POOL_EMPTY]++;
@@ -365,318 +313,11 @@ static void append_record(struct sl_worker *w, const struct sl_log_record *r,
 		}
 		if (b->n_records == 0)
 			break;
-		flush_dest(w, d);
+		sl_worker_flush_dest(w, d);
 	}
 	/* The config check sizes batches for the largest escaped record, so
 	 * this is a defect, but it must still end in a counted outcome. */
 	w->c.rec_drop[SL_REC_DROP_TOO_LARGE]++;
-}
-
-/* What a listener's format parsed; one record's worth, on the stack. */
-union parsed {
-	struct sl_jsonl json;
-	struct sl_plain plain;
-	struct sl_access access;
-};
-
-/* A record its format did not recognise: delivered raw, flagged, its whole
- * line the body and the text the rules scan. */
-static struct sl_str unparsed(struct sl_worker *w, const char *p, uint32_t n,
-			      struct sl_syslog *sys, struct sl_log_record *r)
-{
-	memset(sys, 0, sizeof(*sys));
-	sys->pri = -1;
-	sys->msg = (struct sl_str){ p, n };
-	r->parse_error = 1;
-	w->c.records_unparsed++;
-	return sys->msg;
-}
-
-static struct sl_str parse_jsonl(struct sl_worker *w, const char *p, uint32_t n,
-				 struct sl_syslog *sys, struct sl_jsonl *js,
-				 struct sl_log_record *r)
-{
-	if (sl_jsonl_parse(p, n, js) != 0)
-		return unparsed(w, p, n, sys, r);
-	w->c.records_parsed++;
-	r->json = js;
-	r->sys = NULL;   /* no syslog header: sys is not filled */
-	r->trace_id = js->trace_id;
-	r->span_id = js->span_id;
-	return js->body.n ? js->body : (struct sl_str){ p, n };
-}
-
-static struct sl_str parse_plain(struct sl_worker *w, const char *p, uint32_t n,
-				 struct sl_syslog *sys, struct sl_plain *pl,
-				 struct sl_log_record *r)
-{
-	if (sl_plain_parse(p, n, pl) != 0)
-		return unparsed(w, p, n, sys, r);
-	w->c.records_parsed++;
-	r->plain = pl;
-	r->sys = NULL;
-	/* The syslog message scan for trace_id= pairs serves plain lines as
-	 * well: only sys->msg is read, the rest stays empty. */
-	memset(sys, 0, sizeof(*sys));
-	sys->msg = pl->msg;
-	sl_syslog_trace(sys, &r->trace_id, &r->span_id);
-	return pl->msg;
-}
-
-static struct sl_str parse_access(struct sl_worker *w, const char *p, uint32_t n,
-				  struct sl_syslog *sys, struct sl_access *ac,
-				  struct sl_log_record *r)
-{
-	if (sl_access_parse(p, n, ac) != 0)
-		return unparsed(w, p, n, sys, r);
-	w->c.records_parsed++;
-	r->access = ac;
-	r->sys = NULL;
-	/* The path, agent and status the rules look for are all in the line. */
-	return ac->line;
-}
-
-/* Parses one record per its listener's format into r; returns the text
- * the rules scan (a syslog or plain message, a JSON record's body, else
- * the line). */
-static struct sl_str parse_record(struct sl_worker *w, uint8_t format, const char *p,
-				  uint32_t n, struct sl_syslog *sys, union parsed *u,
-				  struct sl_log_record *r)
-{
-	switch (format) {
-	case SL_FMT_JSONL:
-		return parse_jsonl(w, p, n, sys, &u->json, r);
-	case SL_FMT_PLAIN:
-		return parse_plain(w, p, n, sys, &u->plain, r);
-	case SL_FMT_ACCESS:
-		return parse_access(w, p, n, sys, &u->access, r);
-	default:
-		break;
-	}
-	if (sl_syslog_parse(p, n, r->observed_ns, sys) == 0) {
-		w->c.records_parsed++;
-	} else {
-		r->parse_error = 1;
-		w->c.records_unparsed++;
-	}
-	sl_syslog_trace(sys, &r->trace_id, &r->span_id);
-	return sys->msg;
-}
-
-/* What the rules, templates and events read of a parsed record. */
-struct facts {
-	struct sl_str svc, host;
-	int sev;                        /* 0..7, -1 unknown */
-};
-
-static void record_facts(const struct sl_log_record *r, struct facts *f)
-{
-	f->svc = (struct sl_str){ "", 0 };
-	f->host = (struct sl_str){ "", 0 };
-	f->sev = -1;
-	if (r->json != NULL) {
-		f->svc = r->json->service;
-		f->sev = r->json->severity;
-	} else if (r->plain != NULL) {
-		f->sev = r->plain->severity;
-	} else if (r->access != NULL) {
-		f->sev = r->access->severity;
-	} else if (r->sys != NULL) {
-		f->svc = r->sys->app;
-		f->host = r->sys->host;
-		f->sev = r->sys->pri >= 0 ? r->sys->pri & 7 : -1;
-	}
-}
-
-/* Groups the record's message into a template and counts it by service
- * and severity (cost per record: docs/perf.md, template stage). */
-static void template_of(struct sl_worker *w, struct sl_log_record *r, struct sl_str msg,
-			const struct facts *f)
-{
-	int32_t idx;
-
-	r->template_id = sl_tpl_learn(w->tpl, msg.p, msg.n, &idx);
-	if (r->template_id != 0)
-		w->c.tpl_records++;
-	if (idx >= 0)
-		sl_tpl_count(w->tpl, idx, f->svc.p, f->svc.n,
-			     r->severity_set ? r->severity_set - 1 : f->sev);
-}
-
-/* The matched rules' actions on one record. Ties go to the rule that
- * comes first in the rule files: its severity and its route win. */
-struct verdict {
-	int route;                      /* route index, -1: none */
-	int severity;                   /* -1: none */
-	int drop;
-	int keep_trace;
-	unsigned n_tags;
-	const char *tags[SL_RULES_MAX_MATCH];
-	unsigned route_rule, sev_rule;
-};
-
-static void add_tag(struct verdict *v, const char *t)
-{
-	for (unsigned i = 0; i < v->n_tags; i++)
-		if (strcmp(v->tags[i], t) == 0)
-			return;
-	if (v->n_tags < SL_RULES_MAX_MATCH)
-		v->tags[v->n_tags++] = t;
-}
-
-static void decide(const struct sl_rules *rules, const uint16_t *hits, int m,
-		   struct verdict *v)
-{
-	v->route = v->severity = -1;
-	v->drop = v->keep_trace = 0;
-	v->n_tags = 0;
-	for (int i = 0; i < m; i++) {
-		const struct sl_rule_actions *a = sl_rules_actions(rules, hits[i]);
-
-		for (unsigned t = 0; t < a->n_tags; t++)
-			add_tag(v, a->tags[t]);
-		if (a->severity >= 0 && (v->severity < 0 || hits[i] < v->sev_rule)) {
-			v->severity = a->severity;
-			v->sev_rule = hits[i];
-		}
-		if (a->route >= 0 && (v->route < 0 || hits[i] < v->route_rule)) {
-			v->route = a->route;
-			v->route_rule = hits[i];
-		}
-		v->drop |= a->drop;
-		v->keep_trace |= a->keep_trace;
-	}
-}
-
-/* One event record per matched rule with an event action, to the alerts
- * topic: name, rule, severity, service, host, trace (the exemplar),
- * template and the start of the message. */
-static void fire_events(struct sl_worker *w, const struct sl_log_record *r,
-			const uint16_t *hits, int m, struct sl_str msg,
-			const struct facts *f, uint64_t tsc)
-{
-	for (int i = 0; i < m; i++) {
-		const struct sl_rule_actions *a = sl_rules_actions(w->rules, hits[i]);
-
-		if (a->event == NULL)
-			continue;
-		struct sl_event e = {
-			.time_ns = r->observed_ns, .name = a->event,
-			.rule = sl_rules_id(w->rules, hits[i]),
-			.severity = a->event_severity >= 0 ? a->event_severity :
-				    r->severity_set ? r->severity_set - 1 : f->sev,
-			.service = f->svc, .host = f->host, .trace_id = r->trace_id,
-			.span_id = r->span_id, .body = msg, .template_id = r->template_id,
-		};
-		struct sl_batch *b = NULL;
-
-		w->c.events_fired++;
-		for (int attempt = 0; attempt < 2; attempt++) {
-			b = open_batch(w, SL_KIND_ALERTS, SL_KIND_ALERTS, tsc);
-			if (b == NULL)
-				break;
-			struct sl_wbuf wb = { b->raw, b->raw_len, b->raw_cap, 0 };
-
-			if (sl_ndjson_event(&wb, &e) == 0) {
-				b->raw_len = wb.len;
-				b->n_records++;
-				break;
-			}
-			flush_dest(w, SL_KIND_ALERTS);
-			b = NULL;
-		}
-		if (b == NULL)
-			w->c.events_dropped++;
-	}
-}
-
-/* Where a kept record goes: its rule's route, the dead-letter topic for
- * an unparsed record when its listener says so, else the logs topic. */
-static unsigned destination(struct sl_worker *w, const struct sl_log_record *r,
-			    const struct verdict *v, uint8_t listener)
-{
-	if (v->route >= 0) {
-		w->c.records_routed++;
-		return SL_DEST_ROUTE0 + (unsigned)v->route;
-	}
-	if (r->parse_error &&
-	    w->cfg->listeners[listener].parse_errors == SL_PARSE_ERRORS_DEADLETTER) {
-		w->c.records_deadletter++;
-		return SL_KIND_DEADLETTER;
-	}
-	return SL_KIND_LOGS;
-}
-
-/* Scans the fields the rules name; counts hits per rule. */
-static int match(struct sl_worker *w, struct sl_str body, const char *line, uint32_t n,
-		 const struct facts *f, uint16_t *hits)
-{
-	const char *text[SL_FIELD_COUNT] = { body.p, line, f->svc.p, f->host.p };
-	uint32_t len[SL_FIELD_COUNT] = { body.n, n, f->svc.n, f->host.n };
-	int m = sl_rules_match_fields(w->rules, w->scratch, text, len, hits, SL_RULES_MAX_MATCH);
-
-	if (m > 0) {
-		w->c.records_matched++;
-		for (int i = 0; i < m; i++)
-			w->rule_hits[hits[i]]++;
-	} else if (m < 0) {
-		w->c.records_scan_failed++;
-	}
-	return m;
-}
-
-/* One record. cut: its frame was cut short before it got here (a TCP
- * frame longer than max_record_bytes, or one a reset ended). */
-static void log_record(struct sl_worker *w, const char *p, uint32_t n,
-		       const struct sl_pkt_info *pi, uint64_t tsc, int cut)
-{
-	struct sl_syslog sys;
-	union parsed u;
-	struct facts f;
-	struct verdict v = { .route = -1, .severity = -1 };
-	struct sl_log_record r = {
-		.sys = &sys, .src_ip = pi->src_ip, .src_port = pi->src_port,
-		.src_ip6 = pi->ipver == 6 ? pi->src_ip6 : NULL,
-	};
-	uint16_t hits[SL_RULES_MAX_MATCH];
-	const char *ids[SL_RULES_MAX_MATCH];
-	uint8_t format = (uint8_t)w->cfg->listeners[pi->listener].format;
-
-	if (n > w->cfg->worker.max_record_bytes || cut) {
-		n = n < w->cfg->worker.max_record_bytes ? n : w->cfg->worker.max_record_bytes;
-		r.truncated = 1;
-		w->c.records_truncated++;
-	}
-	r.observed_ns = now_ns(w, tsc);
-	struct sl_str scan = parse_record(w, format, p, n, &sys, &u, &r);
-
-	record_facts(&r, &f);
-	int m = match(w, scan, p, n, &f, hits);
-
-	if (m > 0) {
-		for (int i = 0; i < m; i++)
-			ids[i] = sl_rules_id(w->rules, hits[i]);
-		r.rule_ids = ids;
-		r.n_rules = (unsigned)m;
-		if (w->rule_actions) {
-			decide(w->rules, hits, m, &v);
-			r.severity_set = (uint8_t)(v.severity + 1);
-			r.keep_trace = (uint8_t)v.keep_trace;
-			r.tags = v.tags;
-			r.n_tags = (uint8_t)v.n_tags;
-		}
-	}
-	/* A dropped record is not templated: dropping is for noise nobody
-	 * wants counted; its rules' counts and events still happen. */
-	if (!v.drop && w->tpl != NULL)
-		template_of(w, &r, scan, &f);
-	if (m > 0 && w->rule_events)
-		fire_events(w, &r, hits, m, scan, &f, tsc);
-	if (v.drop) {
-		w->c.rec_drop[SL_REC_DROP_RULE_DROP]++;
-		return;
-	}
-	append_record(w, &r, destination(w, &r, &v, pi->listener), tsc);
 }
 
 /* Splits a datagram into LF-terminated records. A final record without LF
@@ -700,109 +341,9 @@ static void deliver_lines(struct sl_worker *w, const struct sl_pkt_info *pi,
 		if (n == 0)
 			w->c.rec_drop[SL_REC_DROP_EMPTY]++;
 		else
-			log_record(w, p, n, pi, tsc, 0);
+			sl_worker_log_record(w, p, n, pi, tsc, 0);
 		p = lf ? lf + 1 : end;
 	}
-}
-
-/* --- TCP streams ---------------------------------------------------------- */
-
-/* Batches kept back from TCP: a segment of up to 9 KB of tiny records
- * can fill this many batches, so taking it with this many free never
- * drops a record it carries. */
-#define TCP_RESERVE_BATCHES 8
-/* NDJSON bytes per stream byte the window assumes (a 120-byte line makes
- * about 480): the window is a budget of the pipeline's free batches. */
-#define TCP_EXPANSION 8
-
-struct tcp_emit {
-	struct sl_worker *w;
-	const struct sl_pkt_info *pi;
-	uint64_t tsc;
-	int cut;                        /* the connection was reset: flag */
-};
-
-static void tcp_frame(void *arg, const char *rec, uint32_t len, unsigned flags)
-{
-	const struct tcp_emit *e = arg;
-	struct sl_worker *w = e->w;
-
-	w->c.records_in++;
-	w->c.records_kind[SL_KIND_LOGS]++;
-	if (len == 0) {
-		w->c.rec_drop[SL_REC_DROP_EMPTY]++;
-		return;
-	}
-	int cut = e->cut || (flags & (SL_FRAME_TRUNCATED | SL_FRAME_UNFINISHED));
-
-	w->c.tcp_frames_cut += (uint64_t)cut;
-	log_record(w, rec, len, e->pi, e->tsc, cut);
-}
-
-/* Adds what the framer counted since the last call to the worker's
- * stream ledger. */
-static void framer_account(struct sl_worker *w, struct sl_framer *f,
-			   const struct sl_framer_stats *before)
-{
-	w->c.tcp_stream_bytes += f->st.bytes_in - before->bytes_in;
-	w->c.tcp_framed_bytes += f->st.bytes_out - before->bytes_out;
-	w->c.tcp_framing_bytes += f->st.bytes_framing - before->bytes_framing;
-	w->c.tcp_skipped_bytes += f->st.bytes_skipped - before->bytes_skipped;
-	w->c.tcp_lost_bytes += f->st.bytes_lost - before->bytes_lost;
-}
-
-static int tcp_data(void *arg, uint32_t conn, uint16_t listener, const uint8_t *p,
-		    uint32_t n, const struct sl_pkt_info *pi)
-{
-	struct sl_worker *w = arg;
-	struct sl_framer *f = &w->framer[conn];
-	struct tcp_emit e = { w, pi, rte_rdtsc(), 0 };
-
-	if (!w->framer_ready[conn]) {
-		sl_framer_init(f, w->cfg->listeners[listener].framing,
-			       w->frame_buf + (size_t)conn * w->cfg->worker.max_record_bytes,
-			       w->cfg->worker.max_record_bytes);
-		w->framer_ready[conn] = 1;
-	}
-	struct sl_framer_stats before = f->st;
-	int rc = sl_framer_feed(f, p, n, tcp_frame, &e);
-
-	framer_account(w, f, &before);
-	return rc;
-}
-
-/* The stream ended: a frame in progress is delivered (flagged when a reset
- * cut it), then the slot's framer starts afresh for its next connection. */
-static void tcp_closed(void *arg, uint32_t conn, enum sl_tcp_close how)
-{
-	struct sl_worker *w = arg;
-	struct sl_framer *f = &w->framer[conn];
-	struct sl_pkt_info pi;
-
-	if (!w->framer_ready[conn])
-		return;
-	sl_tcp_conn_peer(w->tcp, conn, &pi);
-	struct tcp_emit e = { w, &pi, rte_rdtsc(), how == SL_TCP_CLOSE_RESET };
-	struct sl_framer_stats before = f->st;
-
-	sl_framer_finish(f, tcp_frame, &e);
-	framer_account(w, f, &before);
-	w->framer_ready[conn] = 0;
-}
-
-static uint32_t tcp_room(void *arg)
-{
-	struct sl_worker *w = arg;
-	unsigned pool = rte_mempool_avail_count(w->batch_pool);
-	unsigned ring = rte_ring_free_count(w->ring);
-	unsigned free = pool < ring ? pool : ring;
-
-	if (free <= TCP_RESERVE_BATCHES)
-		return 0;
-	uint64_t room = (uint64_t)(free - TCP_RESERVE_BATCHES) * w->cfg->batch.max_bytes /
-			TCP_EXPANSION;
-
-	return room > UINT32_MAX ? UINT32_MAX : (uint32_t)room;
 }
 
 /* Counts the outcome of a decoded frame that stands for `k` packets (k > 1
