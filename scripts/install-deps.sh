@@ -12,6 +12,7 @@ PKGS=(
   # tests: unit, sanitizers, fuzzing, system
   libcmocka-dev libpcre2-dev clang libclang-rt-14-dev
   iproute2 iputils-ping bsdutils netcat-openbsd kcat ethtool procps
+  rsyslog nftables   # system tests: rsyslog's omfwd as a TCP client; segment loss
 )
 
 missing=()
@@ -31,5 +32,15 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Packages such as rsyslog start their daemon on install: a system
+# rsyslogd would take /dev/log and run on after us. A policy-rc.d that
+# answers 101 (action forbidden) stops invoke-rc.d from starting anything;
+# ours is removed afterwards, one that was already there is left alone.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,502 @@
+#!/usr/bin/env python3
+"""TCP system tests: the Linux kernel's TCP as the client of sluice's TCP
+endpoint, over the veth pair of run.py (sluice on net_af_packet at one
+end, clients in a network namespace at the other).
+
+  clients   logger --tcp --octet-count and nc -N: records exact in Kafka
+  loss      50 parallel connections through nft dropping 2% of the
+            client's segments: every byte once, in order, per connection
+  rsyslog   rsyslogd's omfwd over TCP, LF- and octet-framed
+  stall     Kafka (a mock cluster in its own process) goes down: the
+            window closes, the sender pauses with nothing lost, resumes
+            when Kafka is back
+
+The loss test sends SL_TCP_LOSS_MB megabytes in all (default 100, about
+12 s here; docs/testing.md).
+Everything created (namespace, veth pair, nft table, processes,
+temporary files) is removed at the end of each test, also on failure.
+Prints 'N passed, N failed'.
+"""
+import argparse
+import collections
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+
+import run as net  # noqa: E402  (namespace and veth pair)
+from sluice import Sluice, cat, wait_for  # noqa: E402
+
+ARGS = None
+CLIENT = os.path.join(HERE, "tcp_client.py")
+LINE = re.compile(r"^c=(\d+) s=(\d+) ")
+
+
+class Procs:
+    """Processes a test starts; kill_all() ends each by its PID."""
+
+    def __init__(self):
+        self.procs = []
+
+    def start(self, argv, ns=False, **kw):
+        if ns:  # ip netns exec execs the command: the PID is the client's
+            argv = ["ip", "netns", "exec", net.NS] + list(argv)
+        p = subprocess.Popen(argv, **kw)
+        self.procs.append(p)
+        return p
+
+    def stop(self, p, timeout=10):
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(10)
+
+    def kill_all(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.kill()
+                p.wait(10)
+            for f in (p.stdin, p.stdout, p.stderr):
+                if f:
+                    f.close()
+
+
+def nsrun(*argv, input=None, timeout=60):
+    """Runs argv in the namespace to its end; fails on a non-zero exit."""
+    r = subprocess.run(["ip", "netns", "exec", net.NS] + list(argv), input=input,
+                       capture_output=True, text=True, timeout=timeout)
+    assert r.returncode == 0, "%s: rc %d: %s" % (" ".join(argv), r.returncode, r.stderr)
+    return r
+
+
+def sluice_cfg(name, listeners, **over):
+    cfg = {
+        "node": {"name": name},
+        "ports": [{"device": "net_af_packet0", "ipv4": ["10.88.0.2/24"],
+                   "mbufs": 8191, "mbuf_size": 16384}],
+        "listeners": listeners,
+        "worker": {"idle_sleep_us": 50},
+        "batch": {"max_delay_ms": 20, "pool_size": 16, "max_bytes": 65536},
+    }
+    for k, v in over.items():
+        cfg.setdefault(k, {}).update(v)
+    return cfg
+
+
+def start_sluice(cfg, tmp, name):
+    # One queue, one worker: a TCP connection lives on one worker anyway,
+    # and qpairs > 1 would put the kernel's fanout (and its DEFRAG) in
+    # the path. framesz: see run.py.
+    vdev = "net_af_packet0,iface=%s,qpairs=1,framesz=16384,blocksz=16384" % net.HOST_IF
+    return Sluice(ARGS.sluice, cfg, [vdev], lcores="0@0,1@1", workdir=tmp, name=name)
+
+
+def wait_exported(s, want, timeout, ledger=True):
+    try:
+        wait_for(lambda: s.stats()["ledger"]["records"]["exported"] >= want, timeout,
+                 "%d records exported" % want, interval=0.1)
+    except AssertionError:
+        st = s.stats()
+        print(json.dumps({"ledger": st["ledger"], "workers": st["workers"]}, indent=1))
+        raise
+
+
+def check_clean(fin, stream_bytes=None):
+    """The ledger balances, nothing dropped, the TCP stream ledger exact."""
+    led = fin["ledger"]
+    assert led["balanced"], led
+    assert led["records"]["dropped_worker"] == 0 and led["records"]["dropped_export"] == 0, led
+    assert fin["export"]["dropped"] == {}, fin["export"]
+    total = 0
+    for w in fin["workers"]:
+        st = w["tcp"]["stream"]
+        assert st["bytes"] == st["framed"] + st["framing"] + st["skipped"] + st["lost"], st
+        assert st["lost"] == 0 and st["skipped"] == 0 and st["frames_cut"] == 0, st
+        assert w["records"]["dropped"] == {} and w["records"]["truncated"] == 0, w["records"]
+        assert w["tcp"]["open"] == 0 and w["tcp"]["held"] == 0, w["tcp"]
+        assert w["tcp"]["framing_reset"] == 0 and w["tcp"]["reset_by_peer"] == 0, w["tcp"]
+        total += st["bytes"]
+    if stream_bytes is not None:
+        assert total == stream_bytes, (total, stream_bytes)
+
+
+def check_streams(recs, sent):
+    """Every connection's lines exactly once, in order, digest equal."""
+    by_conn = collections.defaultdict(list)
+    for r in recs:
+        m = LINE.match(r["body"])
+        assert m, r
+        by_conn[int(m.group(1))].append((int(m.group(2)), r["body"]))
+    assert sorted(by_conn) == sorted(c["conn"] for c in sent), sorted(by_conn)
+    for c in sent:
+        got = by_conn[c["conn"]]
+        seqs = [s for s, _ in got]
+        if seqs != list(range(c["lines"])):
+            dup = len(seqs) - len(set(seqs))
+            miss = sorted(set(range(c["lines"])) - set(seqs))[:5]
+            raise AssertionError("connection %d: %d lines for %d sent, %d duplicates, "
+                                 "missing %s, in order: %s" %
+                                 (c["conn"], len(seqs), c["lines"], dup, miss,
+                                  seqs == sorted(seqs)))
+        h = hashlib.sha256()
+        for _, body in got:
+            h.update(body.encode() + b"\n")
+        assert h.hexdigest() == c["sha256"], "connection %d: digest differs" % c["conn"]
+
+
+def client_result(p, what):
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, "%s: rc %d: %s" % (what, p.returncode, err)
+    res = json.loads(out)
+    errors = [c for c in res["conns"] if c["error"]]
+    assert not errors, errors
+    return res["conns"]
+
+
+def test_tcp_clients():
+    """logger --tcp --octet-count and nc -N: records exact in Kafka."""
+    tmp = tempfile.mkdtemp(prefix="sl-tcp-")
+    try:
+        cfg = sluice_cfg("tcpclients", [
+            {"proto": "tcp", "port": 601, "format": "syslog", "framing": "auto"},
+            {"proto": "tcp", "port": 602, "format": "syslog", "framing": "octet"}])
+        nc_lines = ["<14>Nov 24 10:00:00 ns nc: nc line %05d %s" % (i, "x" * (i % 300))
+                    for i in range(3000)]
+        # A message with an LF inside: one record under octet counting.
+        lg_lines = ["logger line %03d" % i for i in range(200)]
+        with start_sluice(cfg, tmp, "tcpclients") as s:
+            nsrun("nc", "-N", "-w", "10", "10.88.0.2", "601", input="".join(x + "\n" for x in nc_lines))
+            for port in (601, 602):
+                nsrun("logger", "--tcp", "--octet-count", "-n", "10.88.0.2", "-P",
+                      str(port), "-t", "lg%d" % port, input="".join(x + "\n" for x in lg_lines))
+            nsrun("logger", "--tcp", "--octet-count", "-n", "10.88.0.2", "-P", "602",
+                  "-t", "lgml", "first half\nsecond half")
+            want = len(nc_lines) + 2 * len(lg_lines) + 1
+            wait_exported(s, want, 30)
+            recs = cat(ARGS.sluice_cat, s.bootstrap(), "sluice.logs")
+            rc, fin = s.stop()
+        assert rc == 0, s.output()
+        assert len(recs) == want, (len(recs), want)
+        by = collections.defaultdict(list)
+        for rec in recs:
+            by[rec["service.name"]].append(rec["body"])
+        assert by["nc"] == [x.split(": ", 1)[1] for x in nc_lines], by["nc"][:3]
+        assert by["lg601"] == lg_lines and by["lg602"] == lg_lines, (by["lg601"][:3],
+                                                                     by["lg602"][:3])
+        assert by["lgml"] == ["first half\nsecond half"], by["lgml"]
+        assert sum(w["tcp"]["fin_closed"] for w in fin["workers"]) == 4, fin["workers"]
+        check_clean(fin)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def lossy_path(pct):
+    """Puts a bridge between the client's TCP and the wire, in the
+    namespace, and has nft drop pct% of the client's segments to port 601
+    as the bridge forwards them.
+
+    Not the output hook: a packet dropped there, or anywhere before the
+    sending device's queue has accepted it, is a local drop; TCP is told,
+    keeps the segment and sends it again at once, so the wire sees no loss
+    at all. Once the client's own veth has sent it, the segment is gone for
+    the sender as on a real lossy link: only the receiver's ACKs bring it
+    back.
+    """
+    for cmd in (
+            "ip addr flush dev %s" % net.NS_IF,
+            "ip link add slc0 type veth peer name slc1",
+            "ip link add slbr type bridge",
+            "ip link set %s master slbr" % net.NS_IF,
+            "ip link set slc1 master slbr",
+            "ip addr add 10.88.0.1/24 dev slc0",
+            # As in run.py: whole checksums, MTU-sized segments.
+            "ethtool -K slc0 tx off gso off tso off",
+            "ethtool -K slc1 gro off",
+            "ip link set slc0 up", "ip link set slc1 up", "ip link set slbr up"):
+        nsrun(*cmd.split())
+    nsrun("nft", "add table bridge sltest; "
+          "add chain bridge sltest f { type filter hook forward priority 0; }; "
+          "add rule bridge sltest f tcp dport 601 counter; "
+          "add rule bridge sltest f tcp dport 601 numgen random mod 100 < %d "
+          "counter drop" % pct)
+
+
+def nft_counts():
+    """(segments seen, segments dropped) by lossy_path()'s rules."""
+    nft = nsrun("nft", "list table bridge sltest").stdout
+    seen, dropped = (int(x) for x in re.findall(r"counter packets (\d+)", nft))
+    return seen, dropped
+
+
+def loss_mb():
+    v = os.environ.get("SL_TCP_LOSS_MB", "100")
+    if not v.isdigit() or not 1 <= int(v) <= 1000:
+        raise AssertionError("SL_TCP_LOSS_MB=%r: a whole number of megabytes, 1..1000" % v)
+    return int(v)
+
+
+def test_tcp_loss():
+    """50 connections in parallel through 2% random loss: every byte once,
+    in order, per connection; the stream ledger exact."""
+    conns = 50
+    per_conn = loss_mb() * 1000000 // conns
+    tmp = tempfile.mkdtemp(prefix="sl-tcp-")
+    procs = Procs()
+    try:
+        cfg = sluice_cfg("tcploss", [{"proto": "tcp", "port": 601, "format": "plain",
+                                      "framing": "lf"}],
+                         batch={"pool_size": 64, "max_bytes": 262144})
+        lossy_path(2)
+        with start_sluice(cfg, tmp, "tcploss") as s:
+            t0 = time.monotonic()
+            p = procs.start(["python3", CLIENT, "--conns", str(conns),
+                             "--bytes", str(per_conn), "--seed", "7"], ns=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            sent = client_result(p, "tcp_client")
+            t_send = time.monotonic() - t0
+            want = sum(c["lines"] for c in sent)
+            wait_exported(s, want, 60)
+            t1 = time.monotonic()
+            recs = cat(ARGS.sluice_cat, s.bootstrap(), "sluice.logs")
+            t_cat = time.monotonic() - t1
+            rc, fin = s.stop()
+        assert rc == 0, s.output()
+        seen, dropped = nft_counts()
+        assert len(recs) == want, (len(recs), want)
+        check_streams(recs, sent)
+        check_clean(fin, stream_bytes=sum(c["bytes"] for c in sent))
+        tcp = fin["workers"][0]["tcp"]
+        assert tcp["established"] == conns and tcp["fin_closed"] == conns, tcp
+        # The loss was real: segments were dropped, and sluice saw the gaps.
+        assert dropped > 0 and tcp["ooo_segments"] > 0, (dropped, tcp)
+        print("  %d MB, %d lines: sent in %.1fs, read back in %.1fs; nft dropped %d "
+              "of %d segments; ooo %d, dup bytes %d, zero windows %d" %
+              (loss_mb(), want, t_send, t_cat, dropped, seen, tcp["ooo_segments"],
+               tcp["bytes_dup"], tcp["zero_windows"]), flush=True)
+    finally:
+        procs.kill_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+RSYSLOG_CONF = """\
+global(workDirectory="{dir}")
+module(load="imuxsock" SysSock.Use="off")
+input(type="imuxsock" Socket="{dir}/log.sock")
+if $programname == "rslf" then {{
+  action(type="omfwd" target="10.88.0.2" port="601" protocol="tcp")
+  stop
+}}
+if $programname == "rsoct" then {{
+  action(type="omfwd" target="10.88.0.2" port="602" protocol="tcp"
+         TCP_Framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format")
+  stop
+}}
+"""
+
+
+def test_tcp_rsyslog():
+    """rsyslogd's omfwd forwards over TCP: LF framing (its default) to an
+    auto listener, octet counting to an octet listener."""
+    tmp = tempfile.mkdtemp(prefix="sl-tcp-")
+    procs = Procs()
+    try:
+        cfg = sluice_cfg("tcprsyslog", [
+            {"proto": "tcp", "port": 601, "format": "syslog", "framing": "auto"},
+            {"proto": "tcp", "port": 602, "format": "syslog", "framing": "octet"}])
+        conf = os.path.join(tmp, "rsyslog.conf")
+        with open(conf, "w") as f:
+            f.write(RSYSLOG_CONF.format(dir=tmp))
+        sock = os.path.join(tmp, "log.sock")
+        n = 300
+        with start_sluice(cfg, tmp, "tcprsyslog") as s:
+            # Its own config, no system socket, a private pid file: nothing
+            # of a system rsyslogd is touched.
+            rs = procs.start(["rsyslogd", "-n", "-f", conf, "-i",
+                              os.path.join(tmp, "rsyslogd.pid")], ns=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            wait_for(lambda: os.path.exists(sock) or rs.poll() is not None, 20,
+                     "rsyslogd's socket")
+            assert rs.poll() is None, "rsyslogd exited: %s" % rs.stdout.read()
+            for tag in ("rslf", "rsoct"):
+                subprocess.run(["logger", "-u", sock, "-t", tag],
+                               input="".join("%s line %03d\n" % (tag, i) for i in range(n)),
+                               text=True, check=True, timeout=30)
+            wait_exported(s, 2 * n, 30)
+            recs = cat(ARGS.sluice_cat, s.bootstrap(), "sluice.logs")
+            procs.stop(rs)
+            rc, fin = s.stop()
+        assert rc == 0, s.output()
+        assert len(recs) == 2 * n, (len(recs), [r["body"] for r in recs[:3]])
+        # rsyslog's msg property keeps the space after "tag:"; the
+        # traditional format drops it (sp-if-no-1st-sp), the RFC 5424 one
+        # sends it after the SP that ends STRUCTURED-DATA, so it is MSG's.
+        for tag, lead in (("rslf", ""), ("rsoct", " ")):
+            bodies = [r["body"] for r in recs if r["service.name"] == tag]
+            assert bodies == ["%s%s line %03d" % (lead, tag, i) for i in range(n)], bodies[:3]
+        ws = fin["workers"]
+        assert sum(w["tcp"]["established"] for w in ws) == 2, ws
+        check_clean(fin)
+    finally:
+        procs.kill_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class MockKafka:
+    """tests/tools/sluice-mock-kafka in its own process: down() and up()
+    set its broker down and up and wait for it to say so."""
+
+    def __init__(self, procs):
+        self.p = procs.start([ARGS.mock_kafka], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        self.bootstrap = self.line()
+
+    def line(self):
+        # Blocks until the tool answers; it answers at once or dies, and
+        # then readline() returns "".
+        out = self.p.stdout.readline().strip()
+        assert out, "sluice-mock-kafka: %s" % self.p.stderr.read()
+        return out
+
+    def down(self):
+        self.p.send_signal(signal.SIGUSR1)
+        assert self.line() == "down"
+
+    def up(self):
+        self.p.send_signal(signal.SIGUSR2)
+        assert self.line() == "up"
+
+
+def test_tcp_stall():
+    """Kafka down: batches wait for delivery, the pool runs dry, sluice
+    advertises a zero window, the kernel's sender stops with nothing lost
+    (its acknowledged bytes stand still while zero-window probes go on);
+    Kafka up: the window opens, the rest arrives, every line exactly once
+    and in order, nothing dropped."""
+    tmp = tempfile.mkdtemp(prefix="sl-tcp-")
+    procs = Procs()
+    progress = os.path.join(tmp, "progress.json")
+    stop = os.path.join(tmp, "stop")
+
+    def prog():
+        with open(progress) as f:
+            return json.load(f)
+
+    try:
+        kafka = MockKafka(procs)
+        cfg = sluice_cfg("tcpstall", [{"proto": "tcp", "port": 601, "format": "plain",
+                                       "framing": "lf"}],
+                         worker={"max_record_bytes": 2048},
+                         batch={"pool_size": 16, "max_bytes": 16384},
+                         export={"kafka": {"brokers": kafka.bootstrap, "properties": {
+                             # Nothing may time out while the broker is down;
+                             # reconnect soon once it is back.
+                             "message.timeout.ms": "120000",
+                             "reconnect.backoff.ms": "50",
+                             "reconnect.backoff.max.ms": "200"}}})
+        with start_sluice(cfg, tmp, "tcpstall") as s:
+            def tcp():
+                return s.stats()["workers"][0]["tcp"]
+
+            p = procs.start(["python3", CLIENT, "--conns", "2", "--rate", "3000",
+                             "--stop-file", stop, "--progress", progress, "--seed", "11"],
+                            ns=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+            wait_exported(s, 3000, 20)
+            kafka.down()
+            z0 = tcp()["zero_windows"]
+            # Stalled: zero windows advertised, and for a second neither
+            # the sender's acknowledged bytes moved nor its socket took
+            # more (its send buffer is full).
+            last = {"at": None, "since": time.monotonic()}
+
+            def stalled():
+                pr = prog()
+                a = (pr["acked"], pr["handed"])
+                if a != last["at"]:
+                    last.update(at=a, since=time.monotonic())
+                return tcp()["zero_windows"] > z0 and time.monotonic() - last["since"] > 1.0
+            wait_for(stalled, 30, "the window to close and the sender to stop", 0.1)
+            held0, handed0, z1 = prog()["acked"], prog()["handed"], tcp()["zero_windows"]
+            # The stall itself is what is tested: hold it, then look.
+            time.sleep(3)
+            held1, handed1, z2 = prog()["acked"], prog()["handed"], tcp()["zero_windows"]
+            assert held1 == held0, "acked bytes moved during the stall: %d -> %d" % (held0,
+                                                                                  held1)
+            assert handed1 == handed0, "the sender's socket kept taking bytes: %d -> %d" % (
+                handed0, handed1)
+            assert z2 > z1, "no zero window answered the sender's probes (%d)" % z2
+            mid = s.stats()
+            assert mid["ledger"]["records"]["dropped_worker"] == 0, mid["ledger"]
+            kafka.up()
+            wait_for(lambda: prog()["acked"] > held1 + 100000, 30,
+                     "the sender to resume", 0.1)
+            with open(stop, "w"):
+                pass
+            sent = client_result(p, "tcp_client")
+            want = sum(c["lines"] for c in sent)
+            wait_exported(s, want, 60)
+            rc, fin = s.stop()
+        assert rc == 0, s.output()
+        recs = cat(ARGS.sluice_cat, kafka.bootstrap, "sluice.logs")
+        assert len(recs) == want, (len(recs), want)
+        check_streams(recs, sent)
+        check_clean(fin, stream_bytes=sum(c["bytes"] for c in sent))
+        t = fin["workers"][0]["tcp"]
+        print("  %d lines; stalled at %d bytes acked for 3 s, %d zero windows in the "
+              "stall; window updates %d" % (want, held1, z2 - z0, t["window_updates"]),
+              flush=True)
+    finally:
+        procs.kill_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+TESTS = [test_tcp_clients, test_tcp_loss, test_tcp_rsyslog, test_tcp_stall]
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sluice", required=True)
+    ap.add_argument("--sluice-cat", required=True)
+    ap.add_argument("--mock-kafka", required=True)
+    ap.add_argument("-k", help="run only the tests whose name holds this")
+    ARGS = ap.parse_args()
+    if os.geteuid() != 0:
+        print("system tests need root (network namespaces); 0 passed, 0 failed")
+        return 77
+    passed = failed = 0
+    for t in TESTS:
+        if ARGS.k and ARGS.k not in t.__name__:
+            continue
+        t0 = time.monotonic()
+        try:
+            net.setup_net()
+            t()
+            passed += 1
+            print("PASS %s (%.1fs)" % (t.__name__, time.monotonic() - t0), flush=True)
+        except Exception:
+            failed += 1
+            print("FAIL %s (%.1fs)" % (t.__name__, time.monotonic() - t0), flush=True)
+            traceback.print_exc()
+        finally:
+            net.teardown_net()
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
