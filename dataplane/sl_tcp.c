@@ -55,7 +55,13 @@ struct sl_tcp *sl_tcp_create(const struct sl_tcp_conf *conf, const struct sl_tcp
 					 socket);
 	t->active = rte_malloc_socket("sl_tcp_act", conf->max_conns * sizeof(uint32_t), 0,
 				      socket);
-	if (t->hash == NULL || t->conn == NULL || t->free_list == NULL || t->active == NULL)
+	t->hint_mask = 255;
+	while (t->hint_mask < conf->max_conns * 2 && t->hint_mask < (1u << 20) - 1)
+		t->hint_mask = t->hint_mask * 2 + 1;
+	t->hints = rte_zmalloc_socket("sl_tcp_hints", (size_t)(t->hint_mask + 1) *
+				      sizeof(*t->hints), 0, socket);
+	if (t->hash == NULL || t->conn == NULL || t->free_list == NULL || t->active == NULL ||
+	    t->hints == NULL)
 		goto fail;
 	for (uint32_t i = 0; i < conf->max_conns; i++)
 		t->free_list[i] = conf->max_conns - 1 - i;
@@ -81,6 +87,7 @@ void sl_tcp_destroy(struct sl_tcp *t)
 	rte_free(t->conn);
 	rte_free(t->free_list);
 	rte_free(t->active);
+	rte_free(t->hints);
 	rte_free(t);
 }
 
@@ -289,6 +296,9 @@ void tcp_answer_syn(struct sl_tcp *t, const struct rte_mbuf *m, const struct sl_
 
 	tcp_key_from(&k, pi);
 	uint32_t iss = tcp_cookie(t, &k, irs, now_slot(t, now), opts);
+	struct syn_hint *h = &t->hints[rte_hash_hash(t->hash, &k) & t->hint_mask];
+
+	*h = (struct syn_hint){ .key = k, .irs = irs, .iss = iss, .tsc = now };
 
 	o[n++] = 2;
 	o[n++] = 4;
@@ -335,6 +345,17 @@ struct conn *tcp_accept_cookie(struct sl_tcp *t, const struct rte_mbuf *m,
 
 		ok = ((iss >> 3) & 0x1f) == (s & 0x1f) &&
 		     tcp_cookie(t, &k, irs, s, iss & 7) == iss;
+	}
+	if (!ok) {
+		/* The first bytes may have been lost with the last ACK: the
+		 * SYN's hint knows the ISN; what is missing is then held for
+		 * as out of order, and the sender retransmits it. */
+		const struct syn_hint *h = &t->hints[rte_hash_hash(t->hash, &k) & t->hint_mask];
+
+		ok = h->iss == iss && memcmp(&h->key, &k, sizeof(k)) == 0 &&
+		     now - h->tsc < 2 * COOKIE_SLOT_S * t->hz;
+		if (ok)
+			irs = h->irs;
 	}
 	if (!ok) {
 		t->st.bad_cookie++;

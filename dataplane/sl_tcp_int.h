@@ -58,6 +58,18 @@ struct ooo {
 
 enum conn_state { C_FREE = 0, C_ESTABLISHED, C_LAST_ACK };
 
+/* What a SYN said, kept in a direct-mapped table that a new SYN of the
+ * same slot overwrites: when the handshake's last ACK and the first data
+ * are lost, a later segment cannot prove its cookie (the cookie covers
+ * the peer's ISN, which only the first byte's sequence number gives);
+ * this recalls the ISN. A SYN flood only overwrites hints: cookies still
+ * work, and nothing grows. */
+struct syn_hint {
+	struct tcp_key key;
+	uint32_t irs, iss;
+	uint64_t tsc;
+};
+
 struct conn {
 	uint8_t state;
 	uint8_t sack_ok, ws_ok;
@@ -88,6 +100,8 @@ struct sl_tcp {
 	uint64_t hz;
 	uint64_t delack_tsc, idle_tsc, fin_tsc;
 	struct rte_hash *hash;
+	struct syn_hint *hints;
+	uint32_t hint_mask;
 	struct conn *conn;         /* conf.max_conns */
 	uint32_t *free_list;
 	uint32_t n_free;

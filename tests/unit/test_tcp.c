@@ -396,6 +396,34 @@ static void test_bad_cookie_and_no_listener(void **state)
 	fx_fini(&f);
 }
 
+/* The handshake's last ACK and the first data segment lost: a later
+ * segment cannot prove the cookie (it covers the ISN), the SYN's hint
+ * recalls it; the gap is held for and filled by the retransmission. */
+static void test_lost_final_ack(void **state)
+{
+	struct fx f;
+	struct peer pe = { .sport = 40020 };
+
+	(void)state;
+	fx_init(&f, MAX_CONNS);
+	feed(&f, frame(&pe, PORT, TCP_SYN, 999, 0, syn_opts_padded, 12, NULL, 0));
+	pe.their = f.out[0].seq;
+	assert_int_equal(feed(&f, frame(&pe, PORT, TCP_ACK, 1000 + 5, pe.their + 1, NULL, 0,
+					"fghij", 5)), 1);
+	assert_int_equal(stats(&f).established, 1);
+	assert_int_equal(stats(&f).bad_cookie, 0);
+	assert_int_equal(f.out[0].ack, 1000);            /* a duplicate ACK for the gap */
+	send_data(&f, &pe, 1000, "abcde", 5, 0);
+	assert_int_equal(sink->len[0], 10);
+	assert_memory_equal(sink->data[0], "abcdefghij", 10);
+	/* Another 4-tuple's segment does not match the hint. */
+	struct peer other = { .sport = 40021 };
+
+	feed(&f, frame(&other, PORT, TCP_ACK, 1005, pe.their + 1, NULL, 0, "x", 1));
+	assert_int_equal(stats(&f).bad_cookie, 1);
+	fx_fini(&f);
+}
+
 static void test_reorder_and_sack(void **state)
 {
 	struct fx f;
@@ -768,6 +796,7 @@ int main(void)
 		cmocka_unit_test(test_handshake_and_delayed_ack),
 		cmocka_unit_test(test_no_options_and_small_window),
 		cmocka_unit_test(test_bad_cookie_and_no_listener),
+		cmocka_unit_test(test_lost_final_ack),
 		cmocka_unit_test(test_reorder_and_sack),
 		cmocka_unit_test(test_duplicates_and_overlaps),
 		cmocka_unit_test(test_wraparound),
