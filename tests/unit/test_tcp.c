@@ -101,6 +101,7 @@ struct seg {
 	unsigned n_sack;
 	uint32_t sack[3][2];
 	int mss, ws, sack_ok;
+	uint32_t thl;                 /* TCP header length */
 };
 
 static uint32_t sum16(const uint8_t *p, uint32_t n, uint32_t s)
@@ -195,6 +196,7 @@ static void collect(struct fx *f)
 		s->seq = get32(th + 4);
 		s->ack = get32(th + 8);
 		s->wnd = get16(th + 14);
+		s->thl = thl;
 		for (const uint8_t *o = th + 20; o < th + thl;) {
 			if (*o == 0)
 				break;
@@ -654,6 +656,31 @@ static void test_connection_limit(void **state)
 	fx_fini(&f);
 }
 
+/* Resets carry no options: a 20-byte header, built without reading the
+ * NULL options pointer (memcpy from NULL is undefined even for 0 bytes;
+ * the sanitizer build traps on it). fuzz_tcp found it. */
+static void test_resets_without_options(void **state)
+{
+	struct fx f;
+	struct peer pe = { .sport = 40016 }, p2;
+
+	(void)state;
+	fx_init(&f, MAX_CONNS);
+	feed(&f, frame(&pe, PORT, TCP_ACK, 1, 0x1234, NULL, 0, NULL, 0));   /* bad cookie */
+	assert_int_equal(f.n_out, 1);
+	assert_int_equal(f.out[0].flags, TCP_RST);
+	assert_int_equal(f.out[0].thl, 20);
+	feed(&f, frame(&pe, 9999, TCP_SYN, 1, 0, NULL, 0, NULL, 0));        /* no listener */
+	assert_int_equal(f.out[0].flags, TCP_RST | TCP_ACK);
+	assert_int_equal(f.out[0].thl, 20);
+	connect_peer(&f, &p2, 40017, 9, 1);
+	sl_tcp_reset_all(f.t);                                              /* we reset */
+	collect(&f);
+	assert_int_equal(f.out[0].flags, TCP_RST | TCP_ACK);
+	assert_int_equal(f.out[0].thl, 20);
+	fx_fini(&f);
+}
+
 /* Random streams cut into segments, sent with reordering, loss (resent
  * later) and duplicates: what arrives is the stream, whole and in order. */
 static void test_random_streams(void **state)
@@ -774,6 +801,7 @@ int main(void)
 		cmocka_unit_test(test_rst_paths),
 		cmocka_unit_test(test_idle_timeout_and_keepalive),
 		cmocka_unit_test(test_connection_limit),
+		cmocka_unit_test(test_resets_without_options),
 		cmocka_unit_test(test_random_streams),
 	};
 
