@@ -245,12 +245,16 @@ def tcp():
           + tcp_seg(peer=1, length=1440) + tcp_seg(peer=1, flags=ACK | FIN)
           + tcp_seg(peer=4, flags=SYN) + tcp_seg(peer=0, closed=True, length=10)
           + tcp_tick(31, seconds=True))
-    # Found by fuzz_tcp: a reset without options memcpy'd from NULL (UB).
+    # Found by fuzz_tcp: a reset without options memcpy'd from NULL (UB);
+    # a FIN taken after held data past it, acknowledged beyond the stream.
     rst_no_opts = (tcp_header(syn_kind=0) + tcp_seg(peer=5, ack_mode=3)
                    + tcp_seg(closed=True, flags=SYN) + tcp_seg(RST, seq_mode=SEQ_ACKED_DELTA))
+    fin_past_held = (tcp_header(syn_kind=4) + tcp_seg(seq_mode=SEQ_NEXT_DELTA, delta=800, length=511)
+                     + tcp_seg(ACK | FIN, seq_mode=SEQ_ACKED_DELTA, length=984) + tcp_seg())
     return {"clean_in_order": clean, "reorder": reorder, "fin": fin, "rst": rst,
             "zero_window": zero, "ipv6_vlan_two_conns": v6,
-            "regress_rst_without_options": rst_no_opts}
+            "regress_rst_without_options": rst_no_opts,
+            "regress_fin_before_held_data": fin_past_held}
 
 
 def write(target, items):

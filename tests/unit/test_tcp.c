@@ -681,6 +681,34 @@ static void test_resets_without_options(void **state)
 	fx_fini(&f);
 }
 
+/* A FIN with data past it already held (a broken or hostile sender): the
+ * stream ends at the FIN's sequence number; what is held beyond it is
+ * neither delivered nor acknowledged, and is dropped when the connection
+ * is freed. fuzz_tcp found the FIN taken after draining the held data. */
+static void test_fin_before_held_data(void **state)
+{
+	struct fx f;
+	struct peer pe;
+
+	(void)state;
+	fx_init(&f, MAX_CONNS);
+	connect_peer(&f, &pe, 40018, 0x100, 1);
+	uint32_t s = pe.snd;
+
+	assert_int_equal(feed(&f, frame(&pe, PORT, TCP_ACK, s + 8, pe.their + 1, NULL, 0,
+					"xxxxxxxxxxxxxxxx", 16)), 1);
+	send_data(&f, &pe, s, "abcdefghijkl", 12, TCP_FIN);
+	assert_int_equal(sink->len[0], 12);
+	assert_memory_equal(sink->data[0], "abcdefghijkl", 12);
+	assert_int_equal(sink->closed[0], 1 + SL_TCP_CLOSE_FIN);
+	assert_int_equal(f.out[f.n_out - 1].flags, TCP_FIN | TCP_ACK);
+	assert_int_equal(f.out[f.n_out - 1].ack, s + 13);
+	feed(&f, frame(&pe, PORT, TCP_ACK, s + 13, pe.their + 2, NULL, 0, NULL, 0));
+	assert_int_equal(stats(&f).open, 0);
+	assert_int_equal(f.c.pkt_drop[SL_PKT_DROP_TCP_RESET_HELD], 1);
+	fx_fini(&f);
+}
+
 /* Random streams cut into segments, sent with reordering, loss (resent
  * later) and duplicates: what arrives is the stream, whole and in order. */
 static void test_random_streams(void **state)
@@ -802,6 +830,7 @@ int main(void)
 		cmocka_unit_test(test_idle_timeout_and_keepalive),
 		cmocka_unit_test(test_connection_limit),
 		cmocka_unit_test(test_resets_without_options),
+		cmocka_unit_test(test_fin_before_held_data),
 		cmocka_unit_test(test_random_streams),
 	};
 
