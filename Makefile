@@ -75,13 +75,16 @@ BENCH_LOG_ARGS ?=
 BENCH_DECODE_CMD = $(BUILD)/perf/sluice-bench-decode $(BENCH_EAL) -- $(BENCH_ARGS)
 BENCH_LOG_CMD    = $(BUILD)/perf/sluice-bench-log $(BENCH_LOG_ARGS)
 BENCH_PIPE_CMD   = python3 perf/bench_pipeline.py --build $(BUILD)
+BENCH_TCP_ARGS ?=
+BENCH_TCP_CMD    = $(BUILD)/perf/sluice-bench-tcp $(BENCH_EAL) -- $(BENCH_TCP_ARGS)
 
-.PHONY: bench bench-log bench-pipeline bench-templates bench-rules
+.PHONY: bench bench-log bench-tcp bench-pipeline bench-templates bench-rules
 # One recipe, so that even `make -j bench` runs them one after the other:
 # two benchmarks at once would measure each other.
 bench: build
 	$(BENCH_DECODE_CMD)
 	$(BENCH_LOG_CMD)
+	$(BENCH_TCP_CMD)
 	$(BENCH_PIPE_CMD)
 	python3 perf/template_accuracy.py --build $(BUILD)
 
@@ -90,6 +93,11 @@ bench: build
 # the rule sets (about 90 s here; later runs load them from the cache).
 bench-log: build
 	$(BENCH_LOG_CMD)
+
+# TCP ingest against UDP: sl_tcp_input's fast path, then the worker over
+# TCP and over UDP on the same records (docs/perf.md, "TCP endpoint").
+bench-tcp: build
+	$(BENCH_TCP_CMD)
 
 # The real sluice, one worker, net_pcap replay, embedded Kafka (as root).
 bench-pipeline: build

@@ -170,7 +170,9 @@ void tcp_send(struct sl_tcp *t, const struct tcp_peer *pe, uint8_t flags, uint32
 	th->rx_win = rte_cpu_to_be_16(wnd);
 	th->cksum = 0;
 	th->tcp_urp = 0;
-	if (optlen)
+	/* opts is NULL for a segment without options (an RST): memcpy must
+	 * not see it, even for 0 bytes (C11 7.24.1). */
+	if (optlen > 0)
 		memcpy(th + 1, opts, optlen);
 	th->cksum = (uint16_t)~sl_csum_fold(phdr + sl_csum(th, tcp_len));
 	rte_pktmbuf_trim(m, (uint16_t)(60 - ihl));

@@ -188,14 +188,15 @@ static int established(struct sl_tcp *t, struct conn *c, struct rte_mbuf *m,
 
 	if (deliver(t, c, p, len, pi) != 0)
 		return O_CONSUMED;
-	int d = drain(t, c, pi, now);
-
-	if (d < 0 || d > 0)
-		return O_CONSUMED;
+	/* The FIN ends the stream at its own sequence number: held data past
+	 * it (a broken or hostile sender) is not drained into the stream and
+	 * not acknowledged; it is dropped when the connection is freed. */
 	if (fin) {
 		peer_fin(t, c, now);
 		return O_CONSUMED;
 	}
+	if (drain(t, c, pi, now) != 0)
+		return O_CONSUMED;
 	/* ACK at once when a gap closed; else every second segment, or when
 	 * the delayed-ACK timer runs out. */
 	if (len > 0) {

@@ -20,14 +20,14 @@ shift 2
 root=$(cd "$(dirname "$0")/.." && pwd)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(fuzz_decode fuzz_syslog fuzz_ndjson fuzz_reasm fuzz_jsonl fuzz_plain fuzz_framer
-	fuzz_framer_stream)
+	fuzz_framer_stream fuzz_tcp)
 
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-fuzz.XXXXXX")
 cleanup() {
 	rm -rf "$tmp"
 	# EAL runtime directories of the DPDK targets (named after the target)
-	for d in fuzz_decode fuzz_reasm fuzz_framer; do
+	for d in fuzz_decode fuzz_reasm fuzz_framer fuzz_tcp; do
 		rm -rf "/var/run/dpdk/$d" "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/$d"
 	done
 }
@@ -48,7 +48,7 @@ for t in "${targets[@]}"; do
 	cp -R "$seeds/." "$work/"
 	asan=${ASAN_OPTIONS:-}
 	# The DPDK targets' EAL keeps allocations until exit by design.
-	case $t in fuzz_decode|fuzz_reasm|fuzz_framer) asan=${asan:+$asan:}detect_leaks=0 ;; esac
+	case $t in fuzz_decode|fuzz_reasm|fuzz_framer|fuzz_tcp) asan=${asan:+$asan:}detect_leaks=0 ;; esac
 	dict=()
 	case $t in
 	fuzz_syslog|fuzz_ndjson) dict=(-dict="$root/tests/fuzz/syslog.dict") ;;

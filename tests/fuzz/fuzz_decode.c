@@ -120,6 +120,15 @@ static void check_info(const struct rte_mbuf *m, const uint8_t *frame,
 		    (uint32_t)pi->l2_len + pi->l3_len > m->data_len)
 			__builtin_trap();
 		break;
+	case SL_V_TCP:
+		/* A segment for the endpoint: header inside the frame, payload
+		 * after it, a listener or none. */
+		if ((pi->ipver != 4 && pi->ipver != 6) || pi->l4 < frame ||
+		    pi->l4_len < 20 || pi->l4 + pi->l4_len > frame + m->data_len ||
+		    pi->payload < pi->l4 + 20 || pi->payload + pi->len != pi->l4 + pi->l4_len ||
+		    (pi->listener != SL_TCP_NO_LISTENER && pi->listener >= n_listeners))
+			__builtin_trap();
+		break;
 	default:
 		__builtin_trap();
 	}

@@ -191,6 +191,72 @@ def framer_stream():
     return out
 
 
+# fuzz_tcp: an 8-byte header (SYN options of the first handshake, the
+# peers on IPv6, those behind a VLAN tag, the ISN base, the room), then
+# 8-byte descriptors (fuzz_tcp.c has the layout).
+ACK, PSH, FIN, RST, SYN = 0x10, 0x08, 0x01, 0x04, 0x02
+SEQ_NEXT, SEQ_NEXT_DELTA, SEQ_ACKED_DELTA = 0, 1, 2
+
+
+def tcp_header(syn_kind=4, v6=0, vlan=0, isn=0x10000000, room=0):
+    return bytes([syn_kind, v6, vlan]) + struct.pack("!I", isn) + bytes([room])
+
+
+def tcp_seg(flags=ACK, peer=0, seq_mode=SEQ_NEXT, delta=0, ack_mode=0, length=0,
+            payload=None, closed=False, ts=False, op=0, variant=0, wnd=0xff):
+    inline = payload is not None
+    if inline:
+        assert len(payload) < 64
+        length = len(payload)
+    d = bytes([op << 5 | variant << 3 | peer, flags ^ ACK]) + struct.pack("!h", delta)
+    d += bytes([seq_mode | ack_mode << 3 | closed << 5 | ts << 6 | inline << 7])
+    d += struct.pack("!H", length) + bytes([wnd])
+    return d + (payload or b"")
+
+
+def tcp_tick(ms, seconds=False):
+    return bytes([5 << 5, 1 if seconds else 0]) + struct.pack("!H", ms) + b"\0" * 4
+
+
+def tcp_control(what, peer=0, arg=0):
+    return bytes([6 << 5 | peer, what]) + struct.pack("!H", arg) + b"\0" * 4
+
+
+def tcp():
+    """A clean in-order stream, reordering, a FIN, a RST, a zero window,
+    and IPv6 behind a VLAN tag with a second connection."""
+    lines = [b"<134>Oct 11 22:14:15 web-01 nginx[1]: GET /%d 200\n" % i for i in range(6)]
+    clean = tcp_header() + b"".join(tcp_seg(ACK | PSH, payload=l) for l in lines)
+    clean += tcp_seg(length=1460) + tcp_seg(length=1460) + tcp_tick(50)
+    reorder = (tcp_header(syn_kind=2) + tcp_seg(seq_mode=SEQ_NEXT_DELTA, delta=100, length=200)
+               + tcp_seg(seq_mode=SEQ_NEXT_DELTA, delta=400, length=100)
+               + tcp_seg(length=100) + tcp_seg(seq_mode=SEQ_ACKED_DELTA, length=700)
+               + tcp_seg(seq_mode=SEQ_ACKED_DELTA, delta=-50, length=80))
+    fin = (tcp_header(syn_kind=1) + tcp_seg(ACK | PSH, payload=lines[0])
+           + tcp_seg(ACK | FIN, payload=lines[1]) + tcp_seg() + tcp_tick(250))
+    rst = (tcp_header(syn_kind=3) + tcp_seg(seq_mode=SEQ_NEXT_DELTA, delta=10, length=20)
+           + tcp_seg(RST, seq_mode=SEQ_ACKED_DELTA, delta=5) + tcp_seg(RST, seq_mode=SEQ_ACKED_DELTA))
+    zero = (tcp_header(syn_kind=0) + tcp_control(1) + tcp_seg(length=300)
+            + tcp_seg(length=1) + tcp_tick(10) + tcp_control(0) + tcp_tick(10)
+            + tcp_seg(seq_mode=SEQ_ACKED_DELTA, length=300) + tcp_control(2)
+            + tcp_seg(length=10))
+    v6 = (tcp_header(syn_kind=4, v6=0x03, vlan=0x02) + tcp_seg(payload=lines[2])
+          + tcp_control(5, peer=1, arg=4) + tcp_seg(peer=1, payload=lines[3])
+          + tcp_seg(peer=1, length=1440) + tcp_seg(peer=1, flags=ACK | FIN)
+          + tcp_seg(peer=4, flags=SYN) + tcp_seg(peer=0, closed=True, length=10)
+          + tcp_tick(31, seconds=True))
+    # Found by fuzz_tcp: a reset without options memcpy'd from NULL (UB);
+    # a FIN taken after held data past it, acknowledged beyond the stream.
+    rst_no_opts = (tcp_header(syn_kind=0) + tcp_seg(peer=5, ack_mode=3)
+                   + tcp_seg(closed=True, flags=SYN) + tcp_seg(RST, seq_mode=SEQ_ACKED_DELTA))
+    fin_past_held = (tcp_header(syn_kind=4) + tcp_seg(seq_mode=SEQ_NEXT_DELTA, delta=800, length=511)
+                     + tcp_seg(ACK | FIN, seq_mode=SEQ_ACKED_DELTA, length=984) + tcp_seg())
+    return {"clean_in_order": clean, "reorder": reorder, "fin": fin, "rst": rst,
+            "zero_window": zero, "ipv6_vlan_two_conns": v6,
+            "regress_rst_without_options": rst_no_opts,
+            "regress_fin_before_held_data": fin_past_held}
+
+
 def write(target, items):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -206,3 +272,4 @@ if __name__ == "__main__":
     write("plain", PLAIN)
     write("framer", framer())
     write("framer_stream", framer_stream())
+    write("tcp", tcp())

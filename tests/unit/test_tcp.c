@@ -101,6 +101,7 @@ struct seg {
 	unsigned n_sack;
 	uint32_t sack[3][2];
 	int mss, ws, sack_ok;
+	uint32_t thl;                 /* TCP header length */
 };
 
 static uint32_t sum16(const uint8_t *p, uint32_t n, uint32_t s)
@@ -197,6 +198,7 @@ static void collect(struct fx *f)
 		s->seq = get32(th + 4);
 		s->ack = get32(th + 8);
 		s->wnd = get16(th + 14);
+		s->thl = thl;
 		for (const uint8_t *o = th + 20; o < th + thl;) {
 			if (*o == 0)
 				break;
@@ -684,6 +686,59 @@ static void test_connection_limit(void **state)
 	fx_fini(&f);
 }
 
+/* Resets carry no options: a 20-byte header, built without reading the
+ * NULL options pointer (memcpy from NULL is undefined even for 0 bytes;
+ * the sanitizer build traps on it). fuzz_tcp found it. */
+static void test_resets_without_options(void **state)
+{
+	struct fx f;
+	struct peer pe = { .sport = 40016 }, p2;
+
+	(void)state;
+	fx_init(&f, MAX_CONNS);
+	feed(&f, frame(&pe, PORT, TCP_ACK, 1, 0x1234, NULL, 0, NULL, 0));   /* bad cookie */
+	assert_int_equal(f.n_out, 1);
+	assert_int_equal(f.out[0].flags, TCP_RST);
+	assert_int_equal(f.out[0].thl, 20);
+	feed(&f, frame(&pe, 9999, TCP_SYN, 1, 0, NULL, 0, NULL, 0));        /* no listener */
+	assert_int_equal(f.out[0].flags, TCP_RST | TCP_ACK);
+	assert_int_equal(f.out[0].thl, 20);
+	connect_peer(&f, &p2, 40017, 9, 1);
+	sl_tcp_reset_all(f.t);                                              /* we reset */
+	collect(&f);
+	assert_int_equal(f.out[0].flags, TCP_RST | TCP_ACK);
+	assert_int_equal(f.out[0].thl, 20);
+	fx_fini(&f);
+}
+
+/* A FIN with data past it already held (a broken or hostile sender): the
+ * stream ends at the FIN's sequence number; what is held beyond it is
+ * neither delivered nor acknowledged, and is dropped when the connection
+ * is freed. fuzz_tcp found the FIN taken after draining the held data. */
+static void test_fin_before_held_data(void **state)
+{
+	struct fx f;
+	struct peer pe;
+
+	(void)state;
+	fx_init(&f, MAX_CONNS);
+	connect_peer(&f, &pe, 40018, 0x100, 1);
+	uint32_t s = pe.snd;
+
+	assert_int_equal(feed(&f, frame(&pe, PORT, TCP_ACK, s + 8, pe.their + 1, NULL, 0,
+					"xxxxxxxxxxxxxxxx", 16)), 1);
+	send_data(&f, &pe, s, "abcdefghijkl", 12, TCP_FIN);
+	assert_int_equal(sink->len[0], 12);
+	assert_memory_equal(sink->data[0], "abcdefghijkl", 12);
+	assert_int_equal(sink->closed[0], 1 + SL_TCP_CLOSE_FIN);
+	assert_int_equal(f.out[f.n_out - 1].flags, TCP_FIN | TCP_ACK);
+	assert_int_equal(f.out[f.n_out - 1].ack, s + 13);
+	feed(&f, frame(&pe, PORT, TCP_ACK, s + 13, pe.their + 2, NULL, 0, NULL, 0));
+	assert_int_equal(stats(&f).open, 0);
+	assert_int_equal(f.c.pkt_drop[SL_PKT_DROP_TCP_RESET_HELD], 1);
+	fx_fini(&f);
+}
+
 /* Random streams cut into segments, sent with reordering, loss (resent
  * later) and duplicates: what arrives is the stream, whole and in order. */
 static void test_random_streams(void **state)
@@ -805,6 +860,8 @@ int main(void)
 		cmocka_unit_test(test_rst_paths),
 		cmocka_unit_test(test_idle_timeout_and_keepalive),
 		cmocka_unit_test(test_connection_limit),
+		cmocka_unit_test(test_resets_without_options),
+		cmocka_unit_test(test_fin_before_held_data),
 		cmocka_unit_test(test_random_streams),
 	};
 
