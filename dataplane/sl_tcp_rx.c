@@ -101,9 +101,14 @@ static int hold(struct sl_tcp *t, struct conn *c, struct rte_mbuf *m, uint32_t s
 		return DROPPED(TCP_OOO_FULL);
 	while (i < c->n_ooo && seq_lt(c->ooo[i].seq, seq))
 		i++;
-	/* The same bytes already held: a duplicate. */
-	if ((i < c->n_ooo && c->ooo[i].seq == seq && seq_le(seq + len, seq + c->ooo[i].len)) ||
-	    (i > 0 && seq_le(seq + len, c->ooo[i - 1].seq + c->ooo[i - 1].len))) {
+	/* The same sequence space already held: a duplicate. A FIN takes one
+	 * sequence number, so a bare FIN right after held bytes is new. */
+	uint32_t span = len + (uint32_t)!!fin;
+	const struct ooo *next = i < c->n_ooo ? &c->ooo[i] : NULL;
+	const struct ooo *prev = i > 0 ? &c->ooo[i - 1] : NULL;
+
+	if ((next != NULL && next->seq == seq && seq_le(seq + span, seq + next->len + next->fin)) ||
+	    (prev != NULL && seq_le(seq + span, prev->seq + prev->len + prev->fin))) {
 		t->st.bytes_dup += len;
 		return DROPPED(TCP_UNACCEPTABLE);
 	}
