@@ -204,6 +204,54 @@ def test_tcp_clients():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_tcp_ipv6_two_workers():
+    """Two workers on two queues (the kernel's fanout hashes each flow to
+    one): connections over IPv4 and IPv6 at once, each delivered whole on
+    the worker its flow landed on."""
+    tmp = tempfile.mkdtemp(prefix="sl-tcp-")
+    try:
+        cfg = sluice_cfg("tcpv6", [{"proto": "tcp", "port": 601, "format": "syslog",
+                                    "framing": "lf"}])
+        cfg["ports"][0]["ipv6"] = ["fd88::2/64"]
+        vdev = ("net_af_packet0,iface=%s,qpairs=2,framesz=16384,blocksz=16384"
+                % net.HOST_IF)
+        conns = [("10.88.0.2", "") if i % 2 == 0 else ("fd88::2", "-6") for i in range(8)]
+        want = 0
+        with Sluice(ARGS.sluice, cfg, [vdev], lcores="0@0,1@1,2@1", workdir=tmp,
+                    name="tcpv6") as s:
+            procs = []
+            for i, (addr, fam) in enumerate(conns):
+                body = "".join("<14>Nov 24 10:00:00 ns c%d: conn %d line %04d\n" % (i, i, k)
+                               for k in range(500))
+                want += 500
+                argv = ["ip", "netns", "exec", net.NS, "nc", "-N", "-w", "10"] + \
+                    ([fam] if fam else []) + [addr, "601"]
+                procs.append(subprocess.Popen(argv, stdin=subprocess.PIPE,
+                                              stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.PIPE))
+                procs[-1].stdin.write(body.encode())
+                procs[-1].stdin.close()
+            for p in procs:
+                assert p.wait(timeout=60) == 0, p.stderr.read()
+            wait_exported(s, want, 30)
+            recs = cat(ARGS.sluice_cat, s.bootstrap(), "sluice.logs")
+            rc, fin = s.stop()
+        assert rc == 0, s.output()
+        assert len(recs) == want, (len(recs), want)
+        by = collections.defaultdict(list)
+        for rec in recs:
+            by[rec["service.name"]].append(rec["body"])
+        for i in range(len(conns)):
+            assert by["c%d" % i] == ["conn %d line %04d" % (i, k) for k in range(500)], i
+        v6 = [r for r in recs if ":" in r["attributes"]["net.peer.ip"]]
+        assert len(v6) == 4 * 500, len(v6)
+        ws = fin["workers"]
+        assert len(ws) == 2 and sum(w["tcp"]["fin_closed"] for w in ws) == len(conns), ws
+        check_clean(fin)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def lossy_path(pct):
     """Puts a bridge between the client's TCP and the wire, in the
     namespace, and has nft drop pct% of the client's segments to port 601
@@ -464,7 +512,7 @@ def test_tcp_stall():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-TESTS = [test_tcp_clients, test_tcp_loss, test_tcp_rsyslog, test_tcp_stall]
+TESTS = [test_tcp_clients, test_tcp_ipv6_two_workers, test_tcp_loss, test_tcp_rsyslog, test_tcp_stall]
 
 
 def main():
