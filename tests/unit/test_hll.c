@@ -308,7 +308,7 @@ static void test_clear(void **state)
 static void test_serialize(void **state)
 {
 	static const uint64_t counts[] = { 0, 7, 4096, 4097, 100000 };
-	uint8_t *buf = malloc(SL_HLL_SIZE_DENSE);
+	uint8_t *buf = malloc(SL_HLL_SIZE_DENSE + 1);
 
 	(void)state;
 	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
