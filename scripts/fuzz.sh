@@ -20,7 +20,7 @@ shift 2
 root=$(cd "$(dirname "$0")/.." && pwd)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(fuzz_decode fuzz_syslog fuzz_ndjson fuzz_reasm fuzz_jsonl fuzz_plain fuzz_framer
-	fuzz_framer_stream fuzz_tcp)
+	fuzz_framer_stream fuzz_tcp fuzz_statsd)
 
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-fuzz.XXXXXX")

@@ -110,6 +110,25 @@ PLAIN = {
 }
 
 
+# fuzz_statsd: one datagram of LF-separated lines per seed.
+STATSD = {
+    "statsd_types": b"hits:1|c\ntemp:-2.5|g\ntemp:+1|g\nlat:320|ms\nsize:1e3|h\ndist:0.25|d\nu:user-42|s\n",
+    "statsd_rate_multi": b"api.latency:12.5:13:1e1|ms|@0.25\nc:3|c|@.1\n",
+    "statsd_tags_unsorted": b"api.hits:1|c|#role:db:primary,host:web-1,az,env:prod\r\n",
+    "statsd_tags_dup": b"m:1|c|#env:a,host:h,env:b,a:,env\n",
+    "statsd_dogstatsd": (b"page.views:1|c|#env:dev|c:83c0a99c0a54c0c187f461c7980e9b57f3f6a8b0c918c8d93df19a9de6f3fe1d\n"
+                         b"example_metric.increment:1|c|#environment:dev,account:local|T1656581400\n"
+                         b"m:1|d|e:it-false,cn-x|#a:b|card:high\n"),
+    "statsd_events": (b"_e{21,36}:An exception occurred|Cannot parse CSV file from 10.0.0.17|t:warning\n"
+                      b"_sc|Redis connection|2|#env:dev|m:timed out\n"),
+    "statsd_malformed": (b"a:1\na:|c\n:1|c\na:1|x\na:nan|g\na:1|c|@2\na:1|c|#,\na:1|c||\n"
+                         b"a:1|c|T12345678901\na:0x10|c\n"),
+    "statsd_numbers": b"n:123456789012345678901234|c\nn:4.9e-324|g\nn:1e23|d\nn:00.000001e+5|ms\n",
+    "statsd_many_tags": b"m:1|c|#" + b",".join(b"t%d:%d" % (63 - i, i) for i in range(64)) + b"\n",
+    "statsd_many_values": b"v" + b"".join(b":%d" % i for i in range(64)) + b"|ms\n",
+}
+
+
 # fuzz_framer: byte 0 picks the listener format, the rest is one datagram.
 FRAMER_FORMATS = {"syslog": 0, "jsonl": 1, "plain": 2, "access": 3}
 FRAMER_LINES = {
@@ -273,3 +292,4 @@ if __name__ == "__main__":
     write("framer", framer())
     write("framer_stream", framer_stream())
     write("tcp", tcp())
+    write("statsd", STATSD)
