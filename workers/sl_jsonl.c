@@ -3,17 +3,12 @@
 #include <string.h>
 
 #include "sl_jsonl.h"
+#include "sl_scan.h"
 
 /* Every scanner takes the index of its first byte in *pi and leaves *pi
  * just past what it consumed; it returns 0, or -1 on a syntax error. No
- * scanner reads p[i] without first checking i < n. */
-
-enum { C_PLAIN, C_CTRL, C_QUOTE, C_BSLASH };
-
-/* Bytes that end the fast loop over string contents. */
-static const uint8_t str_class[256] = {
-	[0x00 ... 0x1f] = C_CTRL, ['"'] = C_QUOTE, ['\\'] = C_BSLASH,
-};
+ * scanner reads p[i] without first checking i < n; the word-at-a-time
+ * ones (common/sl_scan.h) read 8 bytes at p + j only when j + 8 <= n. */
 
 static inline int is_digit(char c)
 {
@@ -32,35 +27,40 @@ static inline uint32_t skip_ws(const char *p, uint32_t n, uint32_t i)
 	return i;
 }
 
-/* *pi is just past the opening quote; on success just past the closing one. */
-static int scan_string(const char *p, uint32_t n, uint32_t *pi)
+/* *pi is just past the opening quote; on success just past the closing
+ * one, and *esc is set when the contents hold a backslash (it is left
+ * alone otherwise). Runs without '"', '\\' or a control byte go 8 bytes
+ * at a time; bytes >= 0x80 are contents (UTF-8 is the encoder's job). */
+static inline int scan_string(const char *p, uint32_t n, uint32_t *pi, unsigned *esc)
 {
+	const uint8_t *s = (const uint8_t *)p;
 	uint32_t i = *pi;
 
 	for (;;) {
-		while (i < n && str_class[(uint8_t)p[i]] == C_PLAIN)
-			i++;
+		i += sl_scan_json_str(s + i, n - i, i);
 		if (i >= n)
 			return -1;
-		switch (str_class[(uint8_t)p[i]]) {
-		case C_QUOTE:
+		if (s[i] == '"') {
 			*pi = i + 1;
 			return 0;
-		case C_CTRL:
+		}
+		if (s[i] < 0x20)
 			return -1;
+		*esc = 1;   /* a backslash */
+		if (++i >= n)
+			return -1;
+		switch (s[i]) {
+		case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+			i++;
+			break;
+		case 'u':
+			if (n - i < 5 || !is_hex(p[i + 1]) || !is_hex(p[i + 2]) ||
+			    !is_hex(p[i + 3]) || !is_hex(p[i + 4]))
+				return -1;
+			i += 5;
+			break;
 		default:
-			if (++i >= n)
-				return -1;
-			if (p[i] == 'u') {
-				if (n - i < 5 || !is_hex(p[i + 1]) || !is_hex(p[i + 2]) ||
-				    !is_hex(p[i + 3]) || !is_hex(p[i + 4]))
-					return -1;
-				i += 5;
-			} else if (memchr("\"\\/bfnrt", p[i], 8) != NULL) {
-				i++;
-			} else {
-				return -1;
-			}
+			return -1;
 		}
 	}
 }
@@ -116,14 +116,15 @@ static int scan_literal(const char *p, uint32_t n, uint32_t *pi)
 }
 
 /* "key" ws ':' ws; *pi at the opening quote, left at the value. */
-static int member_head(const char *p, uint32_t n, uint32_t *pi, struct sl_str *key)
+static inline int member_head(const char *p, uint32_t n, uint32_t *pi, struct sl_str *key)
 {
 	uint32_t i = *pi;
+	unsigned esc;
 
 	if (i >= n || p[i] != '"')
 		return -1;
 	i++;
-	if (scan_string(p, n, &i) < 0)
+	if (scan_string(p, n, &i, &esc) < 0)
 		return -1;
 	key->p = p + *pi + 1;
 	key->n = i - *pi - 2;
@@ -140,7 +141,7 @@ static int member_head(const char *p, uint32_t n, uint32_t *pi, struct sl_str *k
 static int scan_value(const char *p, uint32_t n, uint32_t *pi, unsigned depth)
 {
 	uint32_t objs = 0, i = *pi;
-	unsigned d = 0;
+	unsigned d = 0, esc;
 	struct sl_str key;
 
 	for (;;) {
@@ -167,7 +168,7 @@ static int scan_value(const char *p, uint32_t n, uint32_t *pi, unsigned depth)
 			}
 		} else if (c == '"') {
 			i++;
-			if (scan_string(p, n, &i) < 0)
+			if (scan_string(p, n, &i, &esc) < 0)
 				return -1;
 		} else if (c == '-' || is_digit(c)) {
 			if (scan_number(p, n, &i) < 0)
@@ -410,9 +411,10 @@ static int take_string(const struct sl_str *v, struct sl_str *dst)
 	return 1;
 }
 
-/* Files one member under its field, or as an attribute. */
+/* Files one member under its field, or as an attribute. esc: v is a
+ * string holding a backslash (scan_string saw it, so no memchr here). */
 static void take(struct sl_jsonl *o, const struct sl_str *k, const struct sl_str *v,
-		 unsigned *taken)
+		 unsigned esc, unsigned *taken)
 {
 	enum field f = classify(k);
 	unsigned bit = f == F_TIME_NS ? 1u << F_TIME : 1u << f;
@@ -432,7 +434,7 @@ static void take(struct sl_jsonl *o, const struct sl_str *k, const struct sl_str
 			break;
 		case F_BODY:
 			ok = take_string(v, &o->body);
-			o->body_escaped = ok && memchr(o->body.p, '\\', o->body.n) != NULL;
+			o->body_escaped = ok && esc;
 			break;
 		case F_TRACE:
 			ok = take_string(v, &o->trace_id);
@@ -484,14 +486,21 @@ int sl_jsonl_parse(const char *p, uint32_t n, struct sl_jsonl *out)
 	} else {
 		for (;;) {
 			struct sl_str k, v;
+			unsigned esc = 0;
 
 			if (member_head(p, n, &i, &k) < 0)
 				goto fail;
 			v.p = p + i;
-			if (scan_value(p, n, &i, 1) < 0)
+			/* Most values are strings: no trip through the container loop. */
+			if (i < n && p[i] == '"') {
+				i++;
+				if (scan_string(p, n, &i, &esc) < 0)
+					goto fail;
+			} else if (scan_value(p, n, &i, 1) < 0) {
 				goto fail;
+			}
 			v.n = (uint32_t)(p + i - v.p);
-			take(out, &k, &v, &taken);
+			take(out, &k, &v, esc, &taken);
 			i = skip_ws(p, n, i);
 			if (i >= n)
 				goto fail;
