@@ -124,7 +124,14 @@ static void test_names(void **state)
 	static const char *const trace_names[] = { "trace_id", "traceId", "trace.id", "traceid" };
 	static const char *const span_names[] = { "span_id", "spanId", "span.id" };
 	static const char *const not_names[] = { "Time", "LEVEL", "logger", "service.Name",
-						 "messages", "trace", "span", "t\\u0069me", "" };
+						 "messages", "trace", "span", "t\\u0069me", "",
+						 /* one byte off, in the last bytes or the overlap */
+						 "tims", "timestamP", "@timestamq", "tS", "time_unix_nanO",
+						 "lev", "levem", "severitY", "severity_texT", "loglevem",
+						 "servicE", "service.nam", "service_namf", "service-name",
+						 "apq", "applicatioN", "Message", "msG", "bodY", "lOg",
+						 "trace_iD", "traceID", "trace-id", "span_iD", "spanid",
+						 "span-id", "span_idx", "TIME", "Level", "Ts" };
 	struct sl_jsonl o;
 	char line[256];
 
@@ -286,6 +293,13 @@ static void test_level(void **state)
 		{ "\"info\"", 6 }, { "\"Information\"", 6 }, { "\"INFORMATIONAL\"", 6 },
 		{ "\"debug\"", 7 }, { "\"TRACE\"", 7 }, { "\"\"", -1 }, { "\"inf\"", -1 },
 		{ "\"informationally\"", -1 }, { "\"erro\\u0072\"", -1 },
+		{ "\"iNfOrMaTiOnAl\"", 6 }, { "\"informationaL\"", 6 }, { "\"InformationaX\"", -1 },
+		{ "\"emergencY\"", 0 }, { "\"emergenc\"", -1 }, { "\"NOTICE\"", 5 },
+		{ "\"CRITICAl\"", 2 }, { "\"warninG\"", 4 }, { "\"AlErT\"", 1 },
+		/* OR 0x20 takes these to letters' neighbours, never to a name. */
+		{ "\"\\u0049NFO\"", -1 }, { "\"[rr\"", -1 }, { "\"\xc9NFO\"", -1 },
+		{ "\"inf/\"", -1 }, { "\"INF\xcf\"", -1 }, { "\"err \"", -1 },
+		{ "\"ERR\"", 3 }, { "\"Warn\"", 4 }, { "\"DeBuG\"", 7 }, { "\"tracE\"", 7 },
 		{ "0", 0 }, { "3", 3 }, { "7", 7 },
 	};
 	struct sl_jsonl o;
@@ -367,6 +381,10 @@ static void test_malformed(void **state)
 		"{\"a\":{\"b\"}}", "{\"a\":{\"b\":1,}}", "{\"a\":{1:2}}", "{\"a\":1} x", "{\"a\":1}}",
 		"{\"a\":1}{}", "{} {}", "[]", "[{\"a\":1}]", "\"a\"", "1", "null", "x", "{", "}",
 		"{\"a\":1 \"b\":2}", "\xef\xbb\xbf{}", "{\"a\":\"\\uD83D\\u\"}", "{\"a\":[\"x\",]}",
+		"\v{}", "{\f}", "{\"a\":1\v}", "{\"a\"\xa0:1}", "{\"a\":truE}", "{\"a\":nulL}",
+		"{\"a\":fals}", "{\"a\":[true false]}", "{\"a\":t}", "{\"a\":f", "{\"a\":n",
+		"\v{}", "{\f}", "{\"a\":1\v}", "{\"a\"\xa0:1}", "{\"a\":truE}", "{\"a\":nulL}",
+		"{\"a\":fals}", "{\"a\":[true false]}", "{\"a\":t}", "{\"a\":f", "{\"a\":n",
 	};
 	struct sl_jsonl o;
 
@@ -395,6 +413,188 @@ static void test_malformed(void **state)
 	memcpy(huge, "{\"a\":", 5);
 	memset(huge + 5, '[', sizeof(huge) - 5);
 	assert_int_equal(parse_n(huge, sizeof(huge), &o), -EINVAL);
+}
+
+/* A line "{"msg":"<pre x's><mid><post x's>"}" with the body starting at
+ * every alignment: the string scanner reads 8 bytes at a time from the
+ * body's start, so mid lands at every offset of a word, straddles word
+ * edges, and sits in the tail read as the line's last 8 bytes. */
+static int body_case(size_t pre, const char *mid, size_t mlen, size_t post,
+		     struct sl_jsonl *o, char *body, size_t *blen)
+{
+	char line[128];
+	size_t k = 0;
+
+	memcpy(line, "{\"msg\":\"", 8);
+	k = 8;
+	memset(line + k, 'x', pre);
+	k += pre;
+	memcpy(line + k, mid, mlen);
+	k += mlen;
+	memset(line + k, 'x', post);
+	k += post;
+	*blen = k - 8;
+	memcpy(body, line + 8, *blen);
+	line[k++] = '"';
+	line[k++] = '}';
+	return parse_n(line, k, o);
+}
+
+static void test_chunk_edges(void **state)
+{
+	static const struct { const char *s; size_t n; int ok; int esc; } mids[] = {
+		{ "\\\"", 2, 1, 1 }, { "\\\\", 2, 1, 1 }, { "\\/", 2, 1, 1 }, { "\\b", 2, 1, 1 },
+		{ "\\f", 2, 1, 1 }, { "\\n", 2, 1, 1 }, { "\\r", 2, 1, 1 }, { "\\t", 2, 1, 1 },
+		{ "\\u00e9", 6, 1, 1 }, { "\\uABcd\\uD83D\\uDE00", 18, 1, 1 }, { "\\\\\\\"", 4, 1, 1 },
+		{ "\\x", 2, 0, 0 }, { "\\u12g4", 6, 0, 0 }, { "\\U1234", 6, 0, 0 }, { "\\ ", 2, 0, 0 },
+		{ "\x01", 1, 0, 0 }, { "\x1f", 1, 0, 0 }, { "\0", 1, 0, 0 }, { "\t", 1, 0, 0 },
+		{ "\n", 1, 0, 0 }, { "\x7f", 1, 1, 0 }, { " ", 1, 1, 0 }, { "!#[]~", 5, 1, 0 },
+		/* UTF-8, valid or not, passes as is. */
+		{ "\xc3\xa9", 2, 1, 0 }, { "\xe2\x82\xac", 3, 1, 0 }, { "\xf0\x9f\x98\x80", 4, 1, 0 },
+		{ "\xff", 1, 1, 0 }, { "\x80", 1, 1, 0 }, { "\xc3", 1, 1, 0 }, { "\xe2\x82", 2, 1, 0 },
+		{ "\xed\xa0\x80", 3, 1, 0 }, { "\xc0\xaf", 2, 1, 0 }, { "\xf4\x90\x80\x80", 4, 1, 0 },
+		/* Bytes >= 0x80 whose low 7 bits are '"', '\\' or a control byte. */
+		{ "\xa2", 1, 1, 0 }, { "\xdc", 1, 1, 0 }, { "\x81\x9f\xa0", 3, 1, 0 },
+	};
+	struct sl_jsonl o;
+	char body[128];
+	size_t blen;
+
+	(void)state;
+	for (unsigned m = 0; m < sizeof(mids) / sizeof(mids[0]); m++)
+		for (size_t pre = 0; pre <= 17; pre++)
+			for (size_t post = 0; post <= 17; post++) {
+				int rc = body_case(pre, mids[m].s, mids[m].n, post, &o, body, &blen);
+
+				if (rc != (mids[m].ok ? 0 : -EINVAL))
+					fail_msg("mid %u pre %zu post %zu: %d", m, pre, post, rc);
+				if (!mids[m].ok) {
+					assert_reset(&o);
+					continue;
+				}
+				assert_int_equal(o.body.n, blen);
+				assert_memory_equal(o.body.p, body, blen);
+				assert_int_equal(o.body_escaped, mids[m].esc);
+				assert_int_equal(o.n_attrs, 0);
+			}
+}
+
+/* One byte of a 40-byte body changed at every offset. */
+static void test_byte_at_every_offset(void **state)
+{
+	static const struct { char c; int ok; } bytes[] = {
+		{ '"', 0 }, { '\\', 0 }, { 0x00, 0 }, { 0x01, 0 }, { 0x1f, 0 }, { '\n', 0 },
+		{ 0x20, 1 }, { 0x7f, 1 }, { (char)0x80, 1 }, { (char)0xc3, 1 }, { (char)0xff, 1 },
+		{ (char)0xa2, 1 }, { (char)0xdc, 1 },
+	};
+	struct sl_jsonl o;
+	char line[64];
+
+	(void)state;
+	for (unsigned b = 0; b < sizeof(bytes) / sizeof(bytes[0]); b++)
+		for (size_t at = 0; at < 40; at++) {
+			memcpy(line, "{\"msg\":\"", 8);
+			memset(line + 8, 'y', 40);
+			line[8 + at] = bytes[b].c;
+			memcpy(line + 48, "\"}", 2);
+			int rc = parse_n(line, 50, &o);
+
+			if (rc != (bytes[b].ok ? 0 : -EINVAL))
+				fail_msg("byte 0x%02x at %zu: %d", (uint8_t)bytes[b].c, at, rc);
+			if (rc == 0) {
+				assert_int_equal(o.body.n, 40);
+				assert_memory_equal(o.body.p, line + 8, 40);
+			}
+		}
+	/* A backslash that starts a valid escape at every offset. */
+	for (size_t at = 0; at < 39; at++) {
+		memcpy(line, "{\"msg\":\"", 8);
+		memset(line + 8, 'y', 40);
+		line[8 + at] = '\\';
+		line[9 + at] = at % 2 ? 'n' : '"';
+		memcpy(line + 48, "\"}", 2);
+		assert_int_equal(parse_n(line, 50, &o), 0);
+		assert_int_equal(o.body.n, 40);
+		assert_int_equal(o.body_escaped, 1);
+	}
+}
+
+/* Lines that end inside or right after a string, a number or a literal,
+ * at every length: the scanners' tails near the end of the buffer. */
+static void test_buffer_end(void **state)
+{
+	static const char *const lines[] = {
+		"{\"msg\":\"abcdefghijklmnopqrstuvwxyz\\n\\u00e9\xc3\xa9\"}",
+		"{\"ts\":1700000000123456789}",
+		"{\"n\":-12345678901234567.12345678901234567e+12345678}",
+		"{\"a\":[true,false,null,0,-0,1.5,\"\"]}",
+		"{\"\xe2\x82\xac\":\"\\\\\"}",
+		"{\"t\":\"x\\u0041\"}",
+	};
+	struct sl_jsonl o;
+
+	(void)state;
+	for (unsigned l = 0; l < sizeof(lines) / sizeof(lines[0]); l++) {
+		size_t n = strlen(lines[l]);
+
+		for (size_t len = 0; len < n; len++)
+			if (parse_n(lines[l], len, &o) != -EINVAL)
+				fail_msg("line %u: prefix of %zu accepted", l, len);
+		assert_int_equal(parse_n(lines[l], n, &o), 0);
+	}
+	/* The string's closing quote at every position of the last word. */
+	for (size_t k = 0; k <= 20; k++) {
+		char line[64];
+		size_t n = (size_t)snprintf(line, sizeof(line), "{\"msg\":\"%.*s\"}", (int)k,
+					    "abcdefghijklmnopqrstuvwxyz");
+
+		assert_int_equal(parse_n(line, n, &o), 0);
+		assert_int_equal(o.body.n, k);
+		assert_int_equal(parse_n(line, n - 1, &o), -EINVAL);   /* no '}' */
+		assert_int_equal(parse_n(line, n - 2, &o), -EINVAL);   /* no closing quote */
+	}
+}
+
+/* Digit runs of every length, then what may follow a number. */
+static void test_number_edges(void **state)
+{
+	static const char *const tails[] = { "}", " }", "\t}\r\n", ",\"x\":1}", "x}", ".}", "e}",
+					     ".5}", "e9}", "E+0}", "-}", "0}" };
+	static const int tail_ok[] = { 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 1 };
+	struct sl_jsonl o;
+	char line[96], digits[32];
+
+	(void)state;
+	for (size_t k = 1; k <= 20; k++) {
+		for (size_t j = 0; j < k; j++)
+			digits[j] = (char)('1' + (j % 9));
+		digits[k] = '\0';
+		for (unsigned t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+			int n = snprintf(line, sizeof(line), "{\"n\":%s%s", digits, tails[t]);
+			int rc = parse_n(line, (size_t)n, &o);
+
+			if (rc != (tail_ok[t] ? 0 : -EINVAL))
+				fail_msg("%s: %d", line, rc);
+			if (rc == 0)
+				assert_int_equal(o.attrs[0].value.n,
+						 k + strcspn(tails[t], " \t\r\n,}"));
+		}
+		/* A leading zero is never followed by a digit. */
+		int n = snprintf(line, sizeof(line), "{\"n\":-0%s}", digits);
+
+		assert_int_equal(parse_n(line, (size_t)n, &o), -EINVAL);
+		n = snprintf(line, sizeof(line), "{\"n\":0.%se-%s}", digits, digits);
+		assert_int_equal(parse_n(line, (size_t)n, &o), 0);
+	}
+	/* Seconds, ms, us, ns at every length through the unit boundaries. */
+	assert_int_equal(time_of("1700000000"), 1700000000LL * NS);
+	assert_int_equal(time_of("4102444800"), 4102444800LL * NS);
+	assert_int_equal(time_of("170000000012"), 170000000012LL * 1000000);
+	assert_int_equal(time_of("1700000000123456789"), 1700000000123456789LL);
+	assert_int_equal(time_of("1700000000.1234567891234"), 1700000000LL * NS + 123456789);
+	/* Bytes >= 0x80 are not digits whatever their low bits. */
+	assert_int_equal(parse("{\"n\":12345\xb6\xb7}", &o), -EINVAL);
+	assert_int_equal(parse("{\"n\":123456789\xb0}", &o), -EINVAL);
 }
 
 /* Every proper prefix of a valid line is invalid (the line has no
@@ -493,6 +693,10 @@ int main(void)
 		cmocka_unit_test(test_level),
 		cmocka_unit_test(test_attrs),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_chunk_edges),
+		cmocka_unit_test(test_byte_at_every_offset),
+		cmocka_unit_test(test_buffer_end),
+		cmocka_unit_test(test_number_edges),
 		cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_random_mutations),
 	};
