@@ -158,8 +158,19 @@ def check_streams(recs, sent):
         assert h.hexdigest() == c["sha256"], "connection %d: digest differs" % c["conn"]
 
 
-def client_result(p, what):
-    out, err = p.communicate(timeout=120)
+def client_result(p, what, s=None):
+    try:
+        out, err = p.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        # A stalled transfer: what sluice and the client's sockets say,
+        # for whoever debugs it.
+        if s is not None:
+            print("sluice tcp: %s" % json.dumps([w["tcp"] for w in s.stats()["workers"]]),
+                  flush=True)
+        ss = subprocess.run(["ip", "netns", "exec", net.NS, "ss", "-tinm"],
+                            capture_output=True, text=True, timeout=30)
+        print("client sockets:\n%s" % ss.stdout[-6000:], flush=True)
+        raise
     assert p.returncode == 0, "%s: rc %d: %s" % (what, p.returncode, err)
     res = json.loads(out)
     errors = [c for c in res["conns"] if c["error"]]
@@ -314,7 +325,7 @@ def test_tcp_loss():
             p = procs.start(["python3", CLIENT, "--conns", str(conns),
                              "--bytes", str(per_conn), "--seed", "7"], ns=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            sent = client_result(p, "tcp_client")
+            sent = client_result(p, "tcp_client", s)
             t_send = time.monotonic() - t0
             want = sum(c["lines"] for c in sent)
             wait_exported(s, want, 60)
