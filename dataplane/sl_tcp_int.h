@@ -85,6 +85,7 @@ struct conn {
 	uint64_t last_rx;
 	uint64_t delack;           /* TSC deadline of a pending ACK, 0 none */
 	uint64_t fin_sent;
+	uint64_t upd_sent;         /* a window update after zero, not yet answered */
 	struct tcp_key key;
 	struct tcp_peer peer;
 	struct ooo ooo[SL_TCP_OOO_PER_CONN];   /* sorted by seq */

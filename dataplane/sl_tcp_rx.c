@@ -220,6 +220,7 @@ static int conn_input(struct sl_tcp *t, struct conn *c, struct rte_mbuf *m,
 	uint8_t fl = th->tcp_flags;
 
 	c->last_rx = now;
+	c->upd_sent = 0;           /* the peer spoke: it has our window */
 	if (fl & TCP_RST)
 		return on_rst(t, c, rte_be_to_cpu_32(th->sent_seq));
 	if (fl & TCP_SYN) {
@@ -310,7 +311,15 @@ void sl_tcp_timers(struct sl_tcp *t, uint64_t now)
 			if (drain(t, c, &pi, now) == 0) {
 				t->st.window_updates++;
 				tcp_send_ack(t, c, 0);
+				c->upd_sent = now;
 			}
+		} else if (c->upd_sent != 0 && now - c->upd_sent >= t->fin_tsc) {
+			/* The update may be lost, and a sender whose persist
+			 * timer backed off would wait up to 2 minutes to probe:
+			 * say it again until the peer answers. */
+			t->st.window_updates++;
+			tcp_send_ack(t, c, 0);
+			c->upd_sent = now;
 		}
 		/* A freed connection's slot now holds the last one: look at
 		 * this position again. */

@@ -534,11 +534,27 @@ static void test_zero_window_and_probe(void **state)
 	assert_int_equal(f.n_out, 1);                  /* the window update */
 	assert_true(f.out[0].wnd > 0);
 	assert_int_equal(stats(&f).window_updates, 1);
+	/* Unanswered, the update is said again (it may have been lost). */
+	f.now += rte_get_tsc_hz() / 4;
+	sl_tcp_timers(f.t, f.now);
+	collect(&f);
+	assert_int_equal(f.n_out, 1);
+	assert_true(f.out[0].wnd > 0);
+	assert_int_equal(stats(&f).window_updates, 2);
 	send_data(&f, &pe, s, "data", 4, 0);
+	/* Answered: no more. */
+	f.now += rte_get_tsc_hz() / 4;
+	sl_tcp_timers(f.t, f.now);
+	collect(&f);
+	assert_int_equal(stats(&f).window_updates, 2);
 	assert_int_equal(sink->len[0], 4);
 	/* Below one MSS of room: a zero window, no silly window. */
 	sink->room = 1000;
 	send_data(&f, &pe, s + 4, "more", 4, 0);
+	f.now += rte_get_tsc_hz() / 50;                /* its delayed ACK */
+	sl_tcp_timers(f.t, f.now);
+	collect(&f);
+	assert_int_equal(f.n_out, 1);
 	assert_int_equal(f.out[0].wnd, 0);
 	fx_fini(&f);
 }
