@@ -25,27 +25,7 @@
 #define MUTATION_ROUNDS 100000u
 #define MUTATION_SEED 0x9e3779b97f4a7c15ull
 
-#define assert_str(field, want) assert_str_at(&(field), (want), __LINE__)
-static void assert_str_at(const struct sl_str *s, const char *want, int line)
-{
-	size_t n = strlen(want);
-
-	if (s->n != n || (n > 0 && memcmp(s->p, want, n) != 0))
-		fail_msg("line %d: got '%.*s' (%u), want '%s'", line, (int)s->n,
-			 s->p ? s->p : "", s->n, want);
-}
-
-/* Exact-size heap copy, freed at the next call so results stay readable. */
-static char *held;
-
-static const char *hold(const char *s, size_t n)
-{
-	free(held);
-	held = malloc(n ? n : 1);
-	assert_non_null(held);
-	memcpy(held, s, n);
-	return held;
-}
+#include "sl_test_str.h"
 
 static int parse_n(const char *s, size_t n, struct sl_statsd *o)
 {
