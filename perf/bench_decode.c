@@ -47,6 +47,7 @@
 #include <rte_prefetch.h>
 #include <rte_udp.h>
 
+#include "bench_util.h"
 #include "sl_config.h"
 #include "sl_counters.h"
 #include "sl_decode.h"
@@ -401,22 +402,6 @@ static int make_ctx(struct sl_decode_ctx *ctx, uint16_t port)
 
 /* --- one frame size ------------------------------------------------------ */
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(const double *v, unsigned n)
-{
-	double s[MAX_ROUNDS];
-
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_double);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
 /* Rounds of every kind in turn (bare, decode, decode with NIC checksums,
  * ...), so that a noisy neighbour or a frequency change hits all kinds. */
 static int measure_rounds(struct run *r, const struct opts *o, struct result *res)
@@ -438,7 +423,7 @@ static int measure_rounds(struct run *r, const struct opts *o, struct result *re
 		}
 	}
 	for (unsigned k = 0; k < K_COUNT; k++)
-		res->med[k] = median(res->rounds[k], o->rounds);
+		res->med[k] = bench_median(res->rounds[k], o->rounds);
 	return 0;
 }
 

@@ -26,6 +26,7 @@
 
 #include <rte_cycles.h>
 
+#include "bench_util.h"
 #include "sl_framer.h"
 
 #define MAX_ROUNDS 99
@@ -90,21 +91,6 @@ static int load(const char *dir, struct stream *lf, struct stream *oc)
 	return sets > 0 ? 0 : -ENOENT;
 }
 
-/* The TSC rate, measured (rte_get_tsc_hz needs the EAL). */
-static double tsc_hz(void)
-{
-	struct timespec a, c, d = { 0, 200000000 };
-	uint64_t t0, t1;
-
-	clock_gettime(CLOCK_MONOTONIC_RAW, &a);
-	t0 = rte_rdtsc();
-	nanosleep(&d, NULL);
-	clock_gettime(CLOCK_MONOTONIC_RAW, &c);
-	t1 = rte_rdtsc();
-	return (double)(t1 - t0) / ((double)(c.tv_sec - a.tv_sec) +
-				    (double)(c.tv_nsec - a.tv_nsec) * 1e-9);
-}
-
 /* Feeds the stream in segments until `seconds` have passed; returns cycles
  * per byte, and per frame in *per_frame. */
 static double time_case(enum sl_framing mode, const struct stream *s, uint32_t seg,
@@ -132,19 +118,6 @@ static double time_case(enum sl_framing mode, const struct stream *s, uint32_t s
 		abort();                           /* every line one frame, each pass */
 	*per_frame = (double)(t - t0) / (double)sink.frames;
 	return (double)(t - t0) / (double)bytes;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 int main(int argc, char **argv)
@@ -212,7 +185,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: no Loghub *_2k.log files (%s)\n", dir, strerror(-rc));
 		return 1;
 	}
-	hz = tsc_hz();
+	hz = bench_tsc_hz();
 	printf("Loghub 2k lines: %u frames; LF stream %u bytes, octet stream %u bytes; "
 	       "%u-byte segments, max %u, %u rounds of %.2f s, cpu %u, TSC %.2f GHz\n\n",
 	       lf.frames, lf.n, oc.n, seg, max, rounds, seconds, cpu,
@@ -223,7 +196,7 @@ int main(int argc, char **argv)
 						     (uint64_t)(seconds * hz), &cases[i].frame[r]);
 	printf("%-22s %14s %15s %12s\n", "framing", "cycles/byte", "cycles/frame", "GB/s @TSC");
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		double b = median(cases[i].byte, rounds), fr = median(cases[i].frame, rounds);
+		double b = bench_median(cases[i].byte, rounds), fr = bench_median(cases[i].frame, rounds);
 
 		printf("%-22s %14.3f %15.1f %12.2f\n", cases[i].name, b, fr,
 		       hz / b / 1e9);

@@ -42,6 +42,7 @@
 
 #include <rte_cycles.h>
 
+#include "bench_util.h"
 #include "bench_log.h"
 #include "sl_batch_pool.h"
 #include "sl_log.h"
@@ -313,37 +314,6 @@ static double measure(struct bench *b, struct stage *s, uint64_t duration)
 	return (double)(t - t0) / (double)recs;
 }
 
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, c = *(const double *)y;
-
-	return (a > c) - (a < c);
-}
-
-static double median(const double *v, unsigned n)
-{
-	double s[MAX_ROUNDS];
-
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_double);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-/* The TSC rate against CLOCK_MONOTONIC_RAW over 200 ms (no EAL to ask). */
-static double tsc_hz(void)
-{
-	struct timespec a, c, d = { 0, 200000000 };
-	uint64_t t0, t1;
-
-	clock_gettime(CLOCK_MONOTONIC_RAW, &a);
-	t0 = rte_rdtsc();
-	nanosleep(&d, NULL);
-	clock_gettime(CLOCK_MONOTONIC_RAW, &c);
-	t1 = rte_rdtsc();
-	return (double)(t1 - t0) / ((double)(c.tv_sec - a.tv_sec) +
-				    (double)(c.tv_nsec - a.tv_nsec) * 1e-9);
-}
-
 /* The last batch back from what the warm-up pass left in b->out: a codec
  * that did not round-trip would make its figures meaningless. */
 static int roundtrip(struct bench *b, const struct stage *s)
@@ -393,7 +363,7 @@ static int run_rounds(struct bench *b, struct stage *st, unsigned n_st,
 			if ((st[s].rounds[r] = measure(b, &st[s], duration)) < 0)
 				return -EIO;
 	for (unsigned s = 0; s < n_st; s++)
-		st[s].med = median(st[s].rounds, o->rounds);
+		st[s].med = bench_median(st[s].rounds, o->rounds);
 	return 0;
 }
 
@@ -662,7 +632,7 @@ int main(int argc, char **argv)
 		rte_log_set_level_pattern("sluice.*", RTE_LOG_WARNING);
 	if (bl_setup(&b, &o) != 0)
 		goto out;
-	hz = tsc_hz();
+	hz = bench_tsc_hz();
 	n_st = build_stages(&b, st);
 	if (run_rounds(&b, st, n_st, &o, hz) != 0)
 		goto out;

@@ -23,6 +23,7 @@
 
 #include <rte_cycles.h>
 
+#include "bench_util.h"
 #include "sl_ddsketch.h"
 #include "sl_hll.h"
 
@@ -49,19 +50,6 @@ static void *block(size_t size)
 	if (p == NULL)
 		abort();
 	return p;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 enum { HLL_REPEAT, HLL_GROW, HLL_DENSE, HLL_MERGE_DD, HLL_MERGE_SD, HLL_MERGE_SS,
@@ -223,7 +211,7 @@ int main(int argc, char **argv)
 
 	printf("| operation | cycles |\n|---|---:|\n");
 	for (int k = 0; k < NCASES; k++)
-		printf("| %s | %.0f |\n", names[k], median(fig[k], rounds));
+		printf("| %s | %.0f |\n", names[k], bench_median(fig[k], rounds));
 
 	/* Memory per series, and what a snapshot carries. */
 	struct sl_ddsketch *d = sl_ddsketch_init(block(SL_DDS_SIZE(SL_DDS_BINS)),

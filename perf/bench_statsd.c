@@ -26,6 +26,7 @@
 
 #include <rte_cycles.h>
 
+#include "bench_util.h"
 #include "sl_statsd.h"
 
 #define MAX_ROUNDS 99
@@ -126,20 +127,6 @@ static void append(struct stream *st, const struct series *s)
 	st->lines++;
 }
 
-static double tsc_hz(void)
-{
-	struct timespec a, c, d = { 0, 200000000 };
-	uint64_t t0, t1;
-
-	clock_gettime(CLOCK_MONOTONIC_RAW, &a);
-	t0 = rte_rdtsc();
-	nanosleep(&d, NULL);
-	clock_gettime(CLOCK_MONOTONIC_RAW, &c);
-	t1 = rte_rdtsc();
-	return (double)(t1 - t0) / ((double)(c.tv_sec - a.tv_sec) +
-				    (double)(c.tv_nsec - a.tv_nsec) * 1e-9);
-}
-
 static volatile uint64_t sink;
 
 /* Passes over the stream until duration cycles have gone; returns cycles
@@ -166,19 +153,6 @@ static double time_case(const struct stream *st, int parse, uint64_t duration)
 	} while (t - t0 < duration);
 	sink = acc;
 	return (double)(t - t0) / (double)lines;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -302,7 +276,7 @@ int main(int argc, char **argv)
 		rng = keep;   /* the same values in the split streams */
 		append(&st[s->n_tags ? 2 : 1], s);
 	}
-	double hz = tsc_hz();
+	double hz = bench_tsc_hz();
 
 	printf("sluice-bench-statsd: %u lines (%u bytes, %.1f bytes/line) from %u series "
 	       "(%u distinct keys), %u rounds of %.2f s, cpu %u, TSC %.2f GHz\n\n",
@@ -322,7 +296,7 @@ int main(int argc, char **argv)
 	printf("\n%-8s %8s %10s %12s %14s %12s\n", "stream", "lines", "walk cyc", "walk+parse",
 	       "parse cyc/line", "Mlines/s");
 	for (unsigned i = 0; i < 3; i++) {
-		double b = median(bare[i], rounds), w = median(with[i], rounds);
+		double b = bench_median(bare[i], rounds), w = bench_median(with[i], rounds);
 
 		printf("%-8s %8u %10.1f %12.1f %14.1f %12.2f\n", names[i], st[i].lines, b, w, w - b,
 		       hz / w / 1e6);

@@ -46,6 +46,7 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include "bench_util.h"
 #include "bench_log.h"
 #include "sl_batch_pool.h"
 #include "sl_config.h"
@@ -537,22 +538,6 @@ static void teardown(struct tbench *b)
 
 /* --- rounds and report ------------------------------------------------------ */
 
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, c = *(const double *)y;
-
-	return (a > c) - (a < c);
-}
-
-static double median(const double *v, unsigned n)
-{
-	double s[MAX_ROUNDS];
-
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_double);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
 static int measure(struct tbench *b, enum kind k, uint64_t duration, unsigned round)
 {
 	struct tally tl;
@@ -583,8 +568,8 @@ static void report(const struct tbench *b, unsigned rounds, double seconds)
 	double hz = (double)rte_get_tsc_hz(), m[K_COUNT], pb[K_COUNT];
 
 	for (int k = 0; k < K_COUNT; k++) {
-		m[k] = median(b->r[k], rounds);
-		pb[k] = median(b->per_byte[k], rounds);
+		m[k] = bench_median(b->r[k], rounds);
+		pb[k] = bench_median(b->per_byte[k], rounds);
 	}
 	printf("TSC: %.0f Hz; %u records (Loghub 2k lines as RFC 3164; %u over %u bytes left "
 	       "out), %u stream bytes; %u rounds x %.2f s per kind, medians\n\n", hz, b->recs.n,
