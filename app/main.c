@@ -94,10 +94,13 @@ static void validate(const struct sl_config *cfg, struct sl_config_errors *errs,
 
 		tcp |= l->proto == SL_PROTO_TCP;
 
-		if (l->format == SL_FMT_STATSD || l->format == SL_FMT_SPANS)
+		if (l->format == SL_FMT_STATSD && l->framing == SL_FRAMING_OCTET)
+			sl_config_error(errs, cfg->path, l->line, "listeners[%u].framing: a statsd "
+					"listener is LF-framed (lf or auto, which means lf here)", i);
+		if (l->format == SL_FMT_SPANS)
 			sl_config_error(errs, cfg->path, l->line, "listeners[%u].format: '%s' is not "
-					"available in this build (syslog, jsonl, plain and access are)", i,
-					sl_format_name(l->format));
+					"available in this build (syslog, jsonl, plain, access and "
+					"statsd are)", i, sl_format_name(l->format));
 	}
 	/* Held segments are the port's mbufs: past a quarter, a lossy path
 	 * could starve reception. */
@@ -106,6 +109,12 @@ static void validate(const struct sl_config *cfg, struct sl_config_errors *errs,
 			sl_config_error(errs, cfg->path, cfg->ports[i].line, "tcp.max_held %u: at most "
 					"a quarter of ports[%u].mbufs (%u); raise mbufs or lower max_held",
 					cfg->tcp.max_held, i, cfg->ports[i].mbufs);
+	if (cfg->metrics.grace_ms >= cfg->metrics.flush_interval_ms)
+		sl_config_error(errs, cfg->path, 0, "metrics.grace_ms %u: must be less than "
+				"metrics.flush_interval_ms (%u)", cfg->metrics.grace_ms,
+				cfg->metrics.flush_interval_ms);
+	if (sl_metrics_quantiles(cfg, NULL, err, sizeof(err)) < 0)
+		sl_config_error(errs, cfg->path, 0, "%s", err);
 	snprintf(dir, sizeof(dir), "%s", cfg->stats.file);
 	if (stat(dirname(dir), &st) != 0 || !S_ISDIR(st.st_mode))
 		sl_config_error(errs, cfg->path, 0, "stats.file: directory of '%s' does not exist",

@@ -65,9 +65,9 @@ int sl_app_start(struct sl_app *app, char *err, size_t errlen)
 	rc = create_workers(app, err, errlen);
 	if (rc != 0)
 		return rc;
-	app->rule_metrics = sl_rulem_create(&app->cfg, app->rules, (int)rte_socket_id(),
-					    err, errlen);
-	if (app->rule_metrics == NULL)
+	app->metrics = sl_metrics_create(&app->cfg, app->n_workers, (int)rte_socket_id(),
+					 err, errlen);
+	if (app->metrics == NULL)
 		return -ENOMEM;
 	if (app->cfg.templates.enabled) {
 		app->templates = sl_tplm_create(&app->cfg, app->n_workers,
@@ -113,8 +113,8 @@ void sl_app_stop(struct sl_app *app)
 	/* After Kafka: its delivery reports put control's batches back. */
 	sl_tplm_destroy(app->templates);
 	app->templates = NULL;
-	sl_rulem_destroy(app->rule_metrics);
-	app->rule_metrics = NULL;
+	sl_metrics_destroy(app->metrics);
+	app->metrics = NULL;
 	for (unsigned w = 0; w < app->n_workers; w++)
 		sl_worker_destroy(app->workers[w]);
 	app->n_workers = 0;

@@ -20,6 +20,8 @@ enum sl_encoding {
 	SL_ENC_PLAIN = 1,  /* payload is NDJSON; librdkafka may compress */
 	SL_ENC_SNAPSHOT = 2, /* raw[] holds struct sl_tpl_delta entries for the
 			      * control core; never produced to Kafka */
+	SL_ENC_MTABLE = 3,   /* payload is a struct sl_mtable (a worker's metric
+			      * interval) for the control core to merge */
 };
 
 struct rte_mempool;

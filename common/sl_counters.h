@@ -24,6 +24,8 @@
 
 #include <rte_common.h>
 
+#include "sl_statsd_drops.h"
+
 /* X(ENUM, "stats_name", "what it means") */
 #define SL_PKT_DROPS(X)                                                          \
 	X(ETH_RUNT, "eth_runt", "Frame shorter than an Ethernet header")          \
@@ -65,7 +67,12 @@
 	X(RING_FULL, "ring_full", "The worker's ring to the control core is full") \
 	X(COMPRESS_FAILED, "compress_failed", "zstd refused to compress a batch") \
 	X(TOO_LARGE, "record_too_large", "Encoded record larger than an empty batch (batch.max_bytes)") \
-	X(RULE_DROP, "rule_drop", "A rule with the drop action matched the record")
+	X(RULE_DROP, "rule_drop", "A rule with the drop action matched the record") \
+	X(METRIC_SERIES_LIMIT, "metric_series_limit", "Metric line for a new series when the worker's table holds metrics.max_series") \
+	X(METRIC_NAME_LIMIT, "metric_name_limit", "Metric line for a new series of a name that has metrics.max_series_per_name series in the worker's table") \
+	X(METRIC_TRUNCATED, "metric_truncated", "Metric line cut short (over worker.max_record_bytes, or by a TCP reset): not aggregated") \
+	X(METRIC_MEMORY_FULL, "metric_memory_full", "Metric line whose new series or larger set sketch does not fit the table's arena (metrics.memory_mb)") \
+	SL_STATSD_DROPS(X)
 
 #define SL_EXPORT_DROPS(X)                                                       \
 	X(FATAL, "export_fatal", "Kafka reported a non-retriable error for the batch") \
@@ -86,6 +93,10 @@ enum sl_rec_drop {
 #undef SL_X_ENUM
 	SL_REC_DROP_COUNT
 };
+
+/* A StatsD line refused by the parser for reason r (enum sl_statsd_drop)
+ * is dropped as record reason SL_REC_DROP_STATSD(r). */
+#define SL_REC_DROP_STATSD(r) (SL_REC_DROP_BLANK + (r))
 
 enum sl_export_drop {
 #define SL_X_ENUM(id, name, desc) SL_EXPORT_DROP_##id,
@@ -181,6 +192,7 @@ struct sl_worker_counters {
 	uint64_t records_matched;     /* at least one rule matched */
 	uint64_t records_scan_failed; /* Hyperscan failed; record kept unmatched */
 	uint64_t rec_drop[SL_REC_DROP_COUNT];
+	uint64_t records_aggregated;  /* metric lines added to the worker's table: terminal */
 	uint64_t records_handed;      /* in batches enqueued to the control ring */
 	uint64_t records_held;        /* gauge: in the worker's open batches */
 	uint64_t batches_handed;
@@ -201,6 +213,18 @@ struct sl_worker_counters {
 	uint64_t events_fired;        /* event records made by rules */
 	uint64_t events_handed;       /* in batches enqueued to control */
 	uint64_t events_dropped;      /* no batch, ring full, too large */
+	/* metrics (workers/sl_mtable.h) */
+	uint64_t metric_values;       /* values in aggregated lines (multi-value lines: several) */
+	uint64_t metric_tags_dup;     /* tags dropped for a later one with their key */
+	uint64_t metric_tables;       /* tables handed to the control core */
+	uint64_t metric_tables_lost;  /* the last table, not handed at stop within 1 s */
+	uint64_t metric_flush_late;   /* boundaries passed while the spare table was not back */
+	uint64_t metric_dds_grown;
+	uint64_t metric_dds_collapsed;
+	uint64_t metric_hll_grown;
+	uint64_t metric_derived;      /* rule and template counts added to the table */
+	uint64_t metric_derived_refused; /* ... refused by a table limit */
+	uint64_t metric_series;       /* gauge: series in the active table */
 	/* TCP streams (the framer's byte ledger, summed over connections) */
 	uint64_t tcp_stream_bytes;    /* handed in order to the framers */
 	uint64_t tcp_framed_bytes;    /* in records */

@@ -158,21 +158,37 @@ static int32_t reach(struct sl_dds_store *st, double *b, uint32_t bins, int32_t 
 	return k;
 }
 
-int sl_ddsketch_add(struct sl_ddsketch *s, double v, double w)
+/* Keys a store would span with k added; 0 when empty. */
+static uint32_t span_with(const struct sl_dds_store *st, int32_t k)
 {
-	if (!isfinite(v) || !isfinite(w) || w < 0)
-		return -EINVAL;
-	if (w == 0)
-		return 0;
+	int32_t lo, hi;
+
+	if (!st->used)
+		return 1;
+	lo = k < st->lo ? k : st->lo;
+	hi = k > st->hi ? k : st->hi;
+	return (uint32_t)(hi - lo + 1);
+}
+
+/* Counts v (finite) w times; with `fit`, refuses (-ENOSPC, nothing
+ * changed) what would collapse. */
+static int add(struct sl_ddsketch *s, double v, double w, int fit)
+{
 	if (fabs(v) < DBL_MIN) {
 		s->zero += w;
 	} else if (v > 0) {
-		int32_t k = reach(&s->pos, pos_bins(s), s->bins, sl_ddsketch_key(v));
+		int32_t k = sl_ddsketch_key(v);
 
+		if (fit && span_with(&s->pos, k) > s->bins)
+			return -ENOSPC;
+		k = reach(&s->pos, pos_bins(s), s->bins, k);
 		pos_bins(s)[k - s->pos.offset] += w;
 	} else {
-		int32_t k = reach(&s->neg, neg_bins(s), s->bins, -sl_ddsketch_key(-v));
+		int32_t k = -sl_ddsketch_key(-v);
 
+		if (fit && span_with(&s->neg, k) > s->bins)
+			return -ENOSPC;
+		k = reach(&s->neg, neg_bins(s), s->bins, k);
 		neg_bins(s)[k - s->neg.offset] += w;
 	}
 	if (s->count == 0) {
@@ -185,6 +201,25 @@ int sl_ddsketch_add(struct sl_ddsketch *s, double v, double w)
 	s->count += w;
 	s->sum += v * w;
 	return 0;
+}
+
+int sl_ddsketch_add(struct sl_ddsketch *s, double v, double w)
+{
+	if (!isfinite(v) || !isfinite(w) || w < 0)
+		return -EINVAL;
+	return w == 0 ? 0 : add(s, v, w, 0);
+}
+
+int sl_ddsketch_add_fit(struct sl_ddsketch *s, double v, double w)
+{
+	if (!isfinite(v) || !isfinite(w) || w < 0)
+		return -EINVAL;
+	return w == 0 ? 0 : add(s, v, w, 1);
+}
+
+uint32_t sl_ddsketch_bins(const struct sl_ddsketch *s)
+{
+	return s->bins;
 }
 
 /* Adds n bins of keys lo.. (read unaligned) to a store: the whole range is

@@ -98,6 +98,15 @@ struct sl_ddsketch *sl_ddsketch_init(void *mem, size_t size, uint32_t bins);
  * finite number >= 0 (nothing counted). w = 0 counts nothing. */
 int sl_ddsketch_add(struct sl_ddsketch *s, double v, double w);
 
+/* As sl_ddsketch_add, but -ENOSPC (nothing counted) when v lies outside
+ * the budget's window, where add would collapse: a caller that can grow
+ * the sketch (init a larger block, merge this one into it) does so and
+ * adds again, so memory follows the range a series really spans. */
+int sl_ddsketch_add_fit(struct sl_ddsketch *s, double v, double w);
+
+/* Bins per store of this sketch's budget. */
+uint32_t sl_ddsketch_bins(const struct sl_ddsketch *s);
+
 /* dst += src (src unchanged). Budgets may differ: dst's applies. 0, or
  * -EINVAL on a bad sketch or when dst is src. */
 int sl_ddsketch_merge(struct sl_ddsketch *dst, const struct sl_ddsketch *src);

@@ -20,6 +20,7 @@
 #define SL_MAX_ADDRS 8
 #define SL_MAX_LISTENERS 64
 #define SL_MAX_KAFKA_PROPS 64
+#define SL_MAX_QUANTILES 16
 #define SL_MAX_RULE_FILES 32
 #define SL_CONFIG_MAX_ERRORS 64
 #define SL_NAME_MAX 64
@@ -134,7 +135,6 @@ struct sl_config {
 		char files[SL_MAX_RULE_FILES][PATH_MAX]; /* rules.files, relative to the config file's dir */
 		unsigned n_files;
 		char cache_dir[PATH_MAX];     /* compiled databases; "" = no cache */
-		unsigned count_interval_ms;   /* count-action series period, default 10000 */
 	} rules;
 
 	struct {
@@ -151,6 +151,22 @@ struct sl_config {
 		unsigned similarity_pct;      /* 1..100, default 70 */
 		unsigned interval_ms;         /* merge and export period, default 10000 */
 	} templates;
+
+	struct {
+		unsigned flush_interval_ms;   /* 1000..3600000, default 10000 */
+		unsigned grace_ms;            /* wait for late workers, default 500 */
+		unsigned max_series;          /* per worker and interval */
+		unsigned max_series_per_name;
+		unsigned memory_mb;           /* arena of one table (two per worker) */
+		unsigned ddsketch_bins;       /* largest budget per store */
+		unsigned max_series_total;    /* the control core's merged series */
+		unsigned expire_intervals;    /* forget a series idle this long */
+		char quantiles[SL_MAX_QUANTILES][16]; /* decimal strings in (0, 1) */
+		unsigned n_quantiles;
+		double q[SL_MAX_QUANTILES];   /* parsed by the checks; defaults */
+		unsigned n_q;
+		char prometheus_file[PATH_MAX]; /* "" = none */
+	} metrics;
 };
 
 /* Errors collected while loading; every one names file:line. */

@@ -186,9 +186,6 @@ const struct sl_config_key sl_config_schema[] = {
 	{ .path = "rules.cache_dir", .type = SL_CT_STRING,
 	  FIELD(C, rules.cache_dir), .def = "",
 	  .desc = "Directory for compiled rule databases, keyed by a hash of the rule set, Hyperscan's version and the CPU: a restart with an unchanged rule set skips the compile. Empty: no cache. Production: `/var/cache/sluice`" },
-	{ .path = "rules.count_interval_ms", FIELD(C, rules.count_interval_ms),
-	  UINT(1000, 3600000, "10000"),
-	  .desc = "How often the series of rules with a `count` action go to the metrics topic" },
 
 	{ .path = "templates.enabled", .type = SL_CT_BOOL, FIELD(C, templates.enabled),
 	  .def = "true",
@@ -201,6 +198,35 @@ const struct sl_config_key sl_config_schema[] = {
 	{ .path = "templates.interval_ms", FIELD(C, templates.interval_ms),
 	  UINT(1000, 3600000, "10000"),
 	  .desc = "How often per-template counts are merged on the control core and sent to the templates topic" },
+
+	{ .path = "metrics.flush_interval_ms", FIELD(C, metrics.flush_interval_ms),
+	  UINT(1000, 3600000, "10000"),
+	  .desc = "The aggregation interval. Intervals are aligned to the wall clock (multiples of the interval since the Unix epoch), so every worker and every node cuts at the same instants; each worker hands its table at each boundary and the control core emits one record per series and interval (`docs/metrics.md`)" },
+	{ .path = "metrics.grace_ms", FIELD(C, metrics.grace_ms), UINT(0, 60000, "500"),
+	  .desc = "How long after a boundary the control core waits for every worker's table of that interval; a table later than that is merged into the next interval and counted as `metrics.tables_late`. Less than the interval" },
+	{ .path = "metrics.max_series", FIELD(C, metrics.max_series), UINT(16, 16777216, "100000"),
+	  .desc = "Series one worker aggregates in one interval; a line for a new series beyond it is dropped as `metric_series_limit`. Costs 96 bytes per series per table, two tables per worker, besides `memory_mb`" },
+	{ .path = "metrics.max_series_per_name", FIELD(C, metrics.max_series_per_name),
+	  UINT(1, 16777216, "10000"),
+	  .desc = "Series of one metric name per worker and interval (tags set apart the series of a name); beyond it a new series is dropped as `metric_name_limit`: a tag with a request id in it stops at this, not at the node's memory" },
+	{ .path = "metrics.memory_mb", FIELD(C, metrics.memory_mb), UINT(1, 65536, "32"),
+	  .desc = "MiB of one table's arena (series keys and sketches); each worker has two tables. When it is full a new series is dropped as `metric_memory_full`" },
+	{ .path = "metrics.ddsketch_bins", FIELD(C, metrics.ddsketch_bins), UINT(128, 65536, "2048"),
+	  .desc = "Largest DDSketch budget of a timer or distribution, bins per sign: a sketch starts at 128 and grows fourfold as its values spread. 2048 bins span 17.8 decimal orders at 1% accuracy; beyond, the lowest values collapse into the lowest bin" },
+	{ .path = "metrics.max_series_total", FIELD(C, metrics.max_series_total),
+	  UINT(16, 67108864, "2000000"),
+	  .desc = "Series the control core keeps, merged over workers (gauges and counter totals live across intervals); a new series beyond it is counted in `metrics.merge_refused` and not exported" },
+	{ .path = "metrics.expire_intervals", FIELD(C, metrics.expire_intervals),
+	  UINT(1, 1000000, "360"),
+	  .desc = "A series with no value for this many intervals is forgotten: its gauge value and counter total are gone, and a gauge delta after that starts from 0" },
+	{ .path = "metrics.quantiles", .type = SL_CT_STRING_LIST,
+	  .off = offsetof(C, metrics.quantiles), .size = 16,
+	  .count_off = offsetof(C, metrics.n_quantiles),
+	  .max_items = SL_MAX_QUANTILES, .max = SL_MAX_QUANTILES,
+	  .desc = "Quantiles exported for timers, histograms and distributions, each a decimal number in (0, 1) such as `0.99`. Empty: 0.5, 0.9, 0.99" },
+	{ .path = "metrics.prometheus_file", .type = SL_CT_STRING,
+	  FIELD(C, metrics.prometheus_file), .def = "",
+	  .desc = "Writes the Prometheus text exposition of every live series to this file after each interval (atomically: temp file and rename), for node_exporter's textfile collector until the admin API serves it. Empty: not written" },
 };
 
 #undef C
@@ -461,6 +487,7 @@ static const struct {
 	{ "stats", "The stats file: counters and the ledger, see the drop reasons below." },
 	{ "rules", "Rule packs matched against every record." },
 	{ "templates", "Error templates mined from every log record (`docs/templates.md`)." },
+	{ "metrics", "StatsD and DogStatsD aggregation per worker, merged on the control core (`docs/metrics.md`)." },
 };
 
 static const char *type_name(const struct sl_config_key *k)

@@ -15,11 +15,25 @@ void sl_control_batch_done(void *opaque, struct sl_batch *b, int reason)
 {
 	(void)opaque;
 	(void)reason;  /* counted by sl_kafka, per topic and per reason */
+	if (b->encoding == SL_ENC_MTABLE) {
+		/* A metric table left in a ring at teardown: its worker's. */
+		__atomic_store_n(&((struct sl_mtable *)b->payload)->state, SL_MT_FREE,
+				 __ATOMIC_RELEASE);
+		return;
+	}
 	sl_batch_put(b);
 }
 
 /* Hands every batch waiting in the workers' rings to Kafka. Returns the
  * number of batches moved. */
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static unsigned drain(struct sl_app *app)
 {
 	void *objs[DRAIN_BURST];
@@ -32,6 +46,12 @@ static unsigned drain(struct sl_app *app)
 		for (unsigned i = 0; i < n; i++) {
 			struct sl_batch *b = objs[i];
 
+			if (b->encoding == SL_ENC_MTABLE) {
+				/* A worker's metric interval: merged here. */
+				sl_metrics_add_table(app->metrics, (struct sl_mtable *)b->payload,
+						     app->kafka, wall_ns());
+				continue;
+			}
 			if (b->encoding == SL_ENC_SNAPSHOT) {
 				/* Template counts, not records: merged here. */
 				if (app->templates != NULL)
@@ -53,23 +73,10 @@ static unsigned drain(struct sl_app *app)
 	return moved;
 }
 
-static int64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static void emit_templates(struct sl_app *app)
 {
 	if (app->templates != NULL)
 		sl_tplm_emit(app->templates, app->kafka, wall_ns());
-}
-
-static void emit_rule_metrics(struct sl_app *app)
-{
-	sl_rulem_emit(app->rule_metrics, app->workers, app->n_workers, app->kafka, wall_ns());
 }
 
 static int workers_done(const struct sl_app *app)
@@ -94,8 +101,6 @@ int sl_control_run(struct sl_app *app)
 	uint64_t next_stats = rte_rdtsc() + period;
 	uint64_t tpl_period = hz / 1000 * app->cfg.templates.interval_ms;
 	uint64_t next_tpl = rte_rdtsc() + tpl_period;
-	uint64_t rulem_period = hz / 1000 * app->cfg.rules.count_interval_ms;
-	uint64_t next_rulem = rte_rdtsc() + rulem_period;
 	const struct timespec nap = { 0, IDLE_SLEEP_NS };
 
 	for (;;) {
@@ -105,10 +110,7 @@ int sl_control_run(struct sl_app *app)
 		unsigned reports = sl_kafka_poll(app->kafka);
 		uint64_t now = rte_rdtsc();
 
-		if (now >= next_rulem) {
-			emit_rule_metrics(app);
-			next_rulem = now + rulem_period;
-		}
+		sl_metrics_poll(app->metrics, app->kafka, wall_ns());
 		if (now >= next_tpl) {
 			emit_templates(app);
 			next_tpl = now + tpl_period;
@@ -126,10 +128,10 @@ int sl_control_run(struct sl_app *app)
 			nanosleep(&nap, NULL);
 	}
 	drain(app);
-	/* The workers' last snapshots are merged and their counters final:
-	 * send both before the flush. */
+	/* The workers' last snapshots and metric tables are merged: send
+	 * both before the flush. */
 	emit_templates(app);
-	emit_rule_metrics(app);
+	sl_metrics_finish(app->metrics, app->kafka);
 	unsigned left = sl_kafka_flush(app->kafka, app->cfg.kafka.flush_timeout_ms);
 
 	if (left > 0)

@@ -19,7 +19,7 @@
 #include "sl_kafka.h"
 #include "sl_port.h"
 #include "sl_rules.h"
-#include "sl_rule_metrics.h"
+#include "sl_metrics.h"
 #include "sl_templates.h"
 #include "sl_worker.h"
 
@@ -32,7 +32,7 @@ struct sl_app {
 	struct sl_rules *rules;
 	struct sl_kafka *kafka;
 	struct sl_tplm *templates;       /* NULL when templates.enabled is false */
-	struct sl_rulem *rule_metrics;   /* series of count actions */
+	struct sl_metrics *metrics;      /* merge of the workers' metric tables */
 
 	int state;                       /* enum sl_run_state; control writes */
 	volatile sig_atomic_t signals;   /* signal handler increments */

@@ -22,7 +22,7 @@
 
 struct ledger {
 	uint64_t pkt_received, pkt_delivered, pkt_answered, pkt_dropped, pkt_held, pkt_tcp_held;
-	uint64_t rec_received, rec_dropped_worker, rec_held, rec_handed;
+	uint64_t rec_received, rec_dropped_worker, rec_aggregated, rec_held, rec_handed;
 	uint64_t rec_exported, rec_dropped_export, rec_pending;
 };
 
@@ -101,12 +101,14 @@ static void write_worker(FILE *f, const struct sl_worker *w,
 		c->pkt_delivered, c->pkt_answered, c->tx_packets, c->frags_held,
 		c->datagrams_reassembled);
 	json_drops(f, "dropped", c->pkt_drop, SL_PKT_DROP_COUNT, sl_pkt_drop_name);
-	fprintf(f, "},\"records\":{\"received\":%" PRIu64 ",\"logs\":%" PRIu64 ",\"parsed\":%" PRIu64
+	fprintf(f, "},\"records\":{\"received\":%" PRIu64 ",\"logs\":%" PRIu64
+		",\"metrics\":%" PRIu64 ",\"parsed\":%" PRIu64
 		",\"unparsed\":%" PRIu64 ",\"truncated\":%" PRIu64 ",\"matched\":%" PRIu64
-		",\"scan_failed\":%" PRIu64 ",\"handed\":%" PRIu64 ",\"held\":%" PRIu64 ",",
-		c->records_in, c->records_kind[SL_KIND_LOGS], c->records_parsed,
-		c->records_unparsed, c->records_truncated, c->records_matched,
-		c->records_scan_failed, c->records_handed, c->records_held);
+		",\"scan_failed\":%" PRIu64 ",\"aggregated\":%" PRIu64 ",\"handed\":%" PRIu64
+		",\"held\":%" PRIu64 ",",
+		c->records_in, c->records_kind[SL_KIND_LOGS], c->records_kind[SL_KIND_METRICS],
+		c->records_parsed, c->records_unparsed, c->records_truncated, c->records_matched,
+		c->records_scan_failed, c->records_aggregated, c->records_handed, c->records_held);
 	json_drops(f, "dropped", c->rec_drop, SL_REC_DROP_COUNT, sl_rec_drop_name);
 	fprintf(f, "},\"batches\":{\"handed\":%" PRIu64 ",\"bytes_raw\":%" PRIu64
 		",\"bytes_out\":%" PRIu64 "},", c->batches_handed, c->bytes_raw_handed,
@@ -118,6 +120,14 @@ static void write_worker(FILE *f, const struct sl_worker *w,
 		c->tpl_records, c->tpl_live, c->tpl_created, c->tpl_generalised,
 		c->tpl_unclustered, c->tpl_svc_overflow, c->tpl_snapshots, c->tpl_snapshot_waits);
 	write_tcp(f, c);
+	fprintf(f, "\"metrics\":{\"values\":%" PRIu64 ",\"tags_dup\":%" PRIu64
+		",\"tables\":%" PRIu64 ",\"tables_lost\":%" PRIu64 ",\"flush_late\":%" PRIu64 ",\"series\":%" PRIu64
+		",\"ddsketch_grown\":%" PRIu64 ",\"ddsketch_collapsed\":%" PRIu64
+		",\"hll_grown\":%" PRIu64 ",\"derived\":%" PRIu64 ",\"derived_refused\":%" PRIu64
+		"},", c->metric_values, c->metric_tags_dup, c->metric_tables, c->metric_tables_lost,
+		c->metric_flush_late,
+		c->metric_series, c->metric_dds_grown, c->metric_dds_collapsed, c->metric_hll_grown,
+		c->metric_derived, c->metric_derived_refused);
 	fprintf(f, "\"actions\":{\"routed\":%" PRIu64 ",\"deadletter\":%" PRIu64
 		",\"rule_dropped\":%" PRIu64 ",\"events_fired\":%" PRIu64
 		",\"events_handed\":%" PRIu64 ",\"events_dropped\":%" PRIu64 "}}",
@@ -132,6 +142,7 @@ static void write_worker(FILE *f, const struct sl_worker *w,
 	l->pkt_tcp_held += c->tcp_held;
 	l->rec_received += c->records_in;
 	l->rec_dropped_worker += rdropped;
+	l->rec_aggregated += c->records_aggregated;
 	l->rec_held += c->records_held;
 	l->rec_handed += c->records_handed;
 }
@@ -236,12 +247,13 @@ static void write_ledger(FILE *f, const struct sl_app *app, const struct ledger 
 	 * that made it negative shows instead of wrapping. */
 	int64_t rings = (int64_t)l->rec_handed - (int64_t)app->dequeued_records;
 	int64_t in_flight = (int64_t)l->rec_held + rings + (int64_t)l->rec_pending;
-	uint64_t terminal = l->rec_dropped_worker + l->rec_exported + l->rec_dropped_export;
+	uint64_t terminal = l->rec_dropped_worker + l->rec_aggregated + l->rec_exported +
+			    l->rec_dropped_export;
 	int rec_ok = rings >= 0 && (int64_t)l->rec_received == (int64_t)terminal + in_flight &&
 		     (!final || in_flight == 0);
 
 	fprintf(f, "\"ledger\":{\"identity\":\"received = delivered + answered + dropped + in_flight "
-		"(packets); received = dropped + exported + in_flight (records)\","
+		"(packets); received = dropped + aggregated + exported + in_flight (records)\","
 		"\"packets\":{\"received\":%" PRIu64 ",\"delivered\":%" PRIu64 ",\"answered\":%" PRIu64
 		",\"dropped\":%" PRIu64 ",\"in_flight\":%" PRIu64 ",\"in_flight_terms\":"
 		"{\"fragments_held\":%" PRIu64 ",\"tcp_held\":%" PRIu64 "},\"balanced\":%s},",
@@ -249,10 +261,11 @@ static void write_ledger(FILE *f, const struct sl_app *app, const struct ledger 
 		l->pkt_held + l->pkt_tcp_held, l->pkt_held, l->pkt_tcp_held,
 		pkt_ok ? "true" : "false");
 	fprintf(f, "\"records\":{\"received\":%" PRIu64 ",\"dropped_worker\":%" PRIu64
-		",\"exported\":%" PRIu64 ",\"dropped_export\":%" PRIu64 ",\"in_flight\":%" PRId64
+		",\"aggregated\":%" PRIu64 ",\"exported\":%" PRIu64 ",\"dropped_export\":%" PRIu64 ",\"in_flight\":%" PRId64
 		",\"in_flight_terms\":{\"open_batches\":%" PRIu64 ",\"rings\":%" PRId64
 		",\"kafka_queue\":%" PRIu64 "},\"balanced\":%s},\"balanced\":%s}",
-		l->rec_received, l->rec_dropped_worker, l->rec_exported, l->rec_dropped_export,
+		l->rec_received, l->rec_dropped_worker, l->rec_aggregated, l->rec_exported,
+		l->rec_dropped_export,
 		in_flight, l->rec_held, rings, l->rec_pending, rec_ok ? "true" : "false",
 		pkt_ok && rec_ok ? "true" : "false");
 }
@@ -291,7 +304,7 @@ static void write_doc(FILE *f, struct sl_app *app, int final)
 		sl_tplm_write_stats(app->templates, f);
 		fputc(',', f);
 	}
-	sl_rulem_write_stats(app->rule_metrics, f);
+	sl_metrics_write_stats(app->metrics, f);
 	fputc(',', f);
 	write_no_listener(f, app);
 	write_ledger(f, app, &l, final);

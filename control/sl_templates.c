@@ -21,9 +21,6 @@
 
 #define MAX_ENTRIES (1u << 22)
 
-static const char *const sev_name[SL_TPL_SEVERITIES] = {
-	"FATAL", "FATAL", "FATAL", "ERROR", "WARN", "INFO", "INFO", "DEBUG", "UNSPECIFIED"
-};
 
 struct entry {
 	uint64_t id;                   /* 0: empty slot */
@@ -219,14 +216,14 @@ static void encode_line(struct sl_wbuf *w, const void *arg)
 	for (unsigned s = 0; s < SL_TPL_SEVERITIES; s++) {
 		uint64_t c = e->count[s];
 
-		if (c == 0 || (s > 0 && sev_name[s] == sev_name[s - 1] && e->count[s - 1]))
+		if (c == 0 || (s > 0 && sl_tpl_severity_name[s] == sl_tpl_severity_name[s - 1] && e->count[s - 1]))
 			continue;
-		for (unsigned t = s + 1; t < SL_TPL_SEVERITIES && sev_name[t] == sev_name[s]; t++)
+		for (unsigned t = s + 1; t < SL_TPL_SEVERITIES && sl_tpl_severity_name[t] == sl_tpl_severity_name[s]; t++)
 			c += e->count[t];
 		if (!first)
 			LIT(w, ",");
 		LIT(w, "\"");
-		sl_json_raw(w, sev_name[s], (uint32_t)strlen(sev_name[s]));
+		sl_json_raw(w, sl_tpl_severity_name[s], (uint32_t)strlen(sl_tpl_severity_name[s]));
 		LIT(w, "\":");
 		sl_json_u64(w, c);
 		first = 0;

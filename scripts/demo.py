@@ -270,8 +270,8 @@ def summary(sent, sent_bytes, replies, fin, recs, rc, kernel_drops, source):
         print("                    %6d  %s" % (t["count"], t["template"][:56]))
     acts = {k: sum(x["actions"][k] for x in w) for k in ("events_handed", "routed")}
     topics = fin["export"]["topics"]
-    print(" derived          %d events to %s, %d rule-count lines to %s, %d template lines to %s" % (
-        acts["events_handed"], topics["alerts"]["topic"], fin["rule_metrics"]["lines_sent"],
+    print(" derived          %d events to %s, %d metric lines (rule counts, template counts) to %s, %d template lines to %s" % (
+        acts["events_handed"], topics["alerts"]["topic"], fin["metrics"]["lines_sent"],
         topics["metrics"]["topic"], tpl.get("lines_sent", 0), topics["templates"]["topic"]))
     tcp = {k: sum(x["tcp"][k] for x in w) for k in ("established", "fin_closed", "bytes")}
     print(" tcp              %d connections (logger --tcp), %d closed by FIN, %d bytes in order" % (

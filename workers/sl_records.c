@@ -256,8 +256,10 @@ static int match(struct sl_worker *w, struct sl_str body, const char *line, uint
 
 	if (m > 0) {
 		w->c.records_matched++;
-		for (int i = 0; i < m; i++)
+		for (int i = 0; i < m; i++) {
 			w->rule_hits[hits[i]]++;
+			sl_worker_metric_rule(w, hits[i]);
+		}
 	} else if (m < 0) {
 		w->c.records_scan_failed++;
 	}

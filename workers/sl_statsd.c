@@ -453,7 +453,7 @@ int sl_statsd_parse(const char *p, uint32_t n, struct sl_statsd *o)
 	o->set = (struct sl_str){ NULL, 0 };
 	o->container = (struct sl_str){ NULL, 0 };
 	if (n == 0)
-		return refuse(o, SL_STATSD_DROP_EMPTY);
+		return refuse(o, SL_STATSD_DROP_BLANK);
 	if (p[0] == '_' && ((n >= 3 && p[1] == 'e' && p[2] == '{') ||
 			    (n >= 4 && p[1] == 's' && p[2] == 'c' && p[3] == '|')))
 		return refuse(o, SL_STATSD_DROP_UNSUPPORTED);

@@ -14,6 +14,10 @@
 #include "sl_template.h"
 #include "sl_template_int.h"
 
+const char *const sl_tpl_severity_name[SL_TPL_SEVERITIES] = {
+	"FATAL", "FATAL", "FATAL", "ERROR", "WARN", "INFO", "INFO", "DEBUG", "UNSPECIFIED"
+};
+
 struct tpl {
 	uint64_t id;
 	uint64_t since;                /* id at the last snapshot, or at creation */

@@ -94,6 +94,9 @@ struct sl_tpl_delta {
 };
 #define SL_TPL_F_NEW 1           /* first time this template is reported */
 
+/* Severity names of count[] (OpenTelemetry severity_text). */
+extern const char *const sl_tpl_severity_name[SL_TPL_SEVERITIES];
+
 static inline uint32_t sl_tpl_delta_size(const struct sl_tpl_delta *d)
 {
 	return (uint32_t)((sizeof(*d) + d->text_len + d->svc_len + 7u) & ~7u);

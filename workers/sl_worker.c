@@ -110,6 +110,11 @@ struct sl_worker *sl_worker_create(uint16_t idx, unsigned lcore, int socket,
 	w->epoch_tsc = rte_rdtsc();
 	w->epoch_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 	w->ns_per_tsc = 1e9 / (double)hz;
+	/* After the clock anchor: the first interval boundary is set from it. */
+	if (sl_worker_metrics_create(w, socket, err, errlen) != 0) {
+		sl_worker_destroy(w);
+		return NULL;
+	}
 	return w;
 }
 
@@ -132,6 +137,7 @@ void sl_worker_destroy(struct sl_worker *w)
 	rte_free(w->framer);
 	rte_free(w->frame_buf);
 	rte_free(w->framer_ready);
+	sl_worker_metrics_destroy(w);
 	rte_free(w);
 }
 
@@ -258,6 +264,7 @@ int sl_worker_templates_flush(struct sl_worker *w)
 			sl_batch_put(b);
 			break;
 		}
+		sl_worker_metric_templates(w, b->raw, b->raw_len);
 		b->encoding = SL_ENC_SNAPSHOT;
 		b->payload = b->raw;
 		b->len = b->raw_len;
@@ -353,7 +360,10 @@ static void account(struct sl_worker *w, const struct sl_pkt_info *pi, uint32_t 
 {
 	if (pi->verdict == SL_V_DELIVER) {
 		w->c.pkt_delivered += k;
-		deliver_lines(w, pi, tsc);
+		if (w->cfg->listeners[pi->listener].format == SL_FMT_STATSD)
+			sl_worker_metric_datagram(w, (const char *)pi->payload, pi->len, tsc);
+		else
+			deliver_lines(w, pi, tsc);
 		return;
 	}
 	w->c.pkt_drop[pi->drop] += k;
@@ -500,6 +510,7 @@ int sl_worker_main(void *arg)
 
 		if (now >= w->next_deadline_tsc)
 			flush_due(w, now);
+		sl_worker_metrics_tick(w, now);
 		if (now >= w->tpl_deadline_tsc) {
 			sl_worker_templates_flush(w);
 			w->tpl_deadline_tsc = now + w->tpl_period_tsc;
@@ -532,6 +543,7 @@ int sl_worker_main(void *arg)
 	/* The last counts: if no batch is free they stay uncounted on the
 	 * control core (the records themselves are exported regardless). */
 	sl_worker_templates_flush(w);
+	sl_worker_metrics_stop(w);
 	/* Datagrams still incomplete will never complete: their fragments are
 	 * dropped (the table frees them when the worker is destroyed). */
 	w->c.pkt_drop[SL_PKT_DROP_FRAG_DROPPED] += w->c.frags_held;

@@ -31,6 +31,7 @@
 #include "sl_tcp.h"
 #include "sl_template.h"
 #include "sl_framer.h"
+#include "sl_mtable.h"
 
 enum sl_run_state { SL_STATE_RUN = 0, SL_STATE_STOP = 1 };
 
@@ -56,6 +57,13 @@ struct sl_worker {
 	struct sl_framer *framer;       /* one per TCP connection slot */
 	uint8_t *frame_buf;             /* max_record_bytes per connection slot */
 	uint8_t *framer_ready;          /* the slot's framer is initialised */
+	struct sl_mtable *mt;           /* the metric interval being aggregated */
+	struct sl_mtable *mt_spare;     /* the other one: FREE, or with control */
+	struct sl_rule_series *rule_series; /* per rule: its count series' key */
+	uint64_t mt_deadline_tsc;       /* next interval boundary */
+	int64_t mt_boundary_ns;         /* ... on the wall clock */
+	int64_t mt_period_ns;           /* metrics.flush_interval_ms */
+	int mt_late;                    /* the boundary passed, spare not back */
 	uint64_t tpl_deadline_tsc;      /* next template snapshot */
 	int tpl_more;                   /* a snapshot pass is under way */
 

@@ -35,4 +35,23 @@ void sl_worker_log_record(struct sl_worker *w, const char *p, uint32_t n,
  * Returns 0 or -ENOMEM with a message. */
 int sl_worker_tcp_create(struct sl_worker *w, int socket, char *err, size_t errlen);
 
+/* The metric stage (sl_worker_metrics.c). create: the two tables and
+ * the rules' count series, 0 or -ENOMEM with a message. */
+int sl_worker_metrics_create(struct sl_worker *w, int socket, char *err, size_t errlen);
+void sl_worker_metrics_destroy(struct sl_worker *w);
+/* One StatsD line (cut: its frame was cut short: refused) / a datagram's
+ * LF-separated lines. Every line ends aggregated or dropped. */
+void sl_worker_metric_line(struct sl_worker *w, const char *p, uint32_t n, uint64_t tsc,
+			   int cut);
+void sl_worker_metric_datagram(struct sl_worker *w, const char *p, uint32_t n, uint64_t tsc);
+/* A match of a rule: its count series, if it has one, counts 1. */
+void sl_worker_metric_rule(struct sl_worker *w, unsigned rule);
+/* A template snapshot's counts as counter series. */
+void sl_worker_metric_templates(struct sl_worker *w, const uint8_t *buf, uint32_t len);
+/* Every poll: at an interval boundary, hands the table and takes the
+ * spare (or, while the spare is not back, keeps aggregating). */
+void sl_worker_metrics_tick(struct sl_worker *w, uint64_t now);
+/* At stop: hands the active table (waits up to 1 s for the spare). */
+void sl_worker_metrics_stop(struct sl_worker *w);
+
 #endif

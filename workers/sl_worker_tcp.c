@@ -90,14 +90,22 @@ static void tcp_frame(void *arg, const char *rec, uint32_t len, unsigned flags)
 	const struct tcp_emit *e = arg;
 	struct sl_worker *w = e->w;
 
+	int cut = e->cut || (flags & (SL_FRAME_TRUNCATED | SL_FRAME_UNFINISHED));
+
+	if (w->cfg->listeners[e->pi->listener].format == SL_FMT_STATSD) {
+		/* The framer trimmed CR and NUL; an empty line is no metric. */
+		if (len > 0) {
+			w->c.tcp_frames_cut += (uint64_t)cut;
+			sl_worker_metric_line(w, rec, len, e->tsc, cut);
+		}
+		return;
+	}
 	w->c.records_in++;
 	w->c.records_kind[SL_KIND_LOGS]++;
 	if (len == 0) {
 		w->c.rec_drop[SL_REC_DROP_EMPTY]++;
 		return;
 	}
-	int cut = e->cut || (flags & (SL_FRAME_TRUNCATED | SL_FRAME_UNFINISHED));
-
 	w->c.tcp_frames_cut += (uint64_t)cut;
 	sl_worker_log_record(w, rec, len, e->pi, e->tsc, cut);
 }
@@ -122,7 +130,11 @@ static int tcp_data(void *arg, uint32_t conn, uint16_t listener, const uint8_t *
 	struct tcp_emit e = { w, pi, rte_rdtsc(), 0 };
 
 	if (!w->framer_ready[conn]) {
-		sl_framer_init(f, w->cfg->listeners[listener].framing,
+		const struct sl_listener_conf *l = &w->cfg->listeners[listener];
+
+		/* StatsD over TCP is LF-framed: a metric name may start
+		 * with a digit, which auto would read as an octet count. */
+		sl_framer_init(f, l->format == SL_FMT_STATSD ? SL_FRAMING_LF : l->framing,
 			       w->frame_buf + (size_t)conn * w->cfg->worker.max_record_bytes,
 			       w->cfg->worker.max_record_bytes);
 		w->framer_ready[conn] = 1;

@@ -468,14 +468,14 @@ def test_rule_actions():
     frames += [pkt.udp_frame(b"not syslog at all", dport=515),
                pkt.udp_frame(b"also not syslog", dport=514)]
     vdev, _ = pcap_vdev(tmp, frames)
-    cfg = base_cfg(rules={"files": [rules], "count_interval_ms": 1000})
+    cfg = base_cfg(rules={"files": [rules]}, metrics={"flush_interval_ms": 1000})
     cfg["listeners"] = [{"proto": "udp", "port": 514, "format": "syslog"},
                         {"proto": "udp", "port": 515, "format": "syslog",
                          "parse_errors": "deadletter"}]
     kept = len(lines) - 7 + 2
     with Sluice(ARGS.sluice, cfg, [vdev], workdir=tmp, name="actions") as s:
         wait_for(lambda: s.stats()["ledger"]["records"]["exported"] >= kept, 30, "exported")
-        wait_for(lambda: s.stats()["rule_metrics"]["lines_sent"] >= 2, 30, "rule metrics sent")
+        wait_for(lambda: s.stats()["metrics"]["lines_sent"] >= 2, 30, "rule metrics sent")
         logs = cat(ARGS.sluice_cat, s.bootstrap(), "sluice.logs")
         pay = cat(ARGS.sluice_cat, s.bootstrap(), "sluice.payments")
         dead = cat(ARGS.sluice_cat, s.bootstrap(), "sluice.deadletter")
@@ -510,7 +510,10 @@ def test_rule_actions():
         assert len(e["template_id"]) == 16, e
     total = collections.defaultdict(int)
     for m in metrics:
-        assert m["type"] == "counter" and m["source"] == "rule", m
+        assert m["source"] in ("rule", "template"), m
+        if m["source"] != "rule":
+            continue
+        assert m["type"] == "counter", m
         total[(m["name"], m["labels"]["rule"])] += m["value"]
         if m["name"] == "ssh_failures_total":
             assert m["labels"]["team"] == "sec", m
@@ -747,6 +750,122 @@ def test_unknown_device_is_an_error():
     s = Sluice(ARGS.sluice, cfg, [vdev], workdir=tmp, name="nodev")
     r = subprocess.run(s.argv, capture_output=True, text=True, timeout=60)
     assert r.returncode != 0 and "net_pcap7" in r.stderr and "no such EAL port" in r.stderr, r.stderr
+
+
+STATSD_GOOD = [
+    b"api.hits:1|c|#env:prod,host:web-1",
+    b"api.hits:2|c|#host:web-1,env:prod",          # same series, tags in another order
+    b"api.hits:1|c|@0.5|#env:prod,host:web-1",     # stands for 2
+    b"api.hits:4|c",                                # untagged: its own series
+    b"fuel:10|g", b"fuel:+5|g", b"fuel:-2|g",       # 13
+    b"temp:-4|g",                                   # a delta on an unset gauge: -4
+    b"users:alice|s", b"users:bob|s", b"users:alice|s",
+    b"lat:10:20:30|ms", b"lat:40|h|@0.5",           # h is a timer; 40 counts twice
+    b"size:100|d|#region:eu",
+    b"page.views:15|c|#env:dev|T1656581400|c:83c0a99c0a54c0c1",
+]
+STATSD_BAD = {
+    b"bad name:1|c": "statsd_name_invalid",
+    b"x:1|q": "statsd_bad_type",
+    b"x:nan|c": "statsd_bad_value",
+    b"x:1|c|@2": "statsd_bad_rate",
+    b"_e{5,4}:title|text": "statsd_unsupported",
+    b"x:1|c||": "statsd_bad_field",
+}
+
+
+def metrics_by_key(records):
+    """One record per series: a counter's intervals summed (traffic may
+    straddle a boundary; a datagram never does), else the latest."""
+    out = {}
+    seen = set()
+    for m in sorted(records, key=lambda r: r["time_unix_nano"]):
+        key = (m["name"], m["type"], tuple(sorted(m["labels"].items())))
+        ival = (key, m["time_unix_nano"])
+        assert ival not in seen, ("one record per series and interval", m)
+        seen.add(ival)
+        if key in out and m["type"] == "counter":
+            out[key]["value"] += m["value"]
+            out[key]["samples"] += m["samples"]
+        else:
+            out[key] = m
+    return out
+
+
+@test
+def test_statsd_udp_exact():
+    """Every type over UDP, several lines per datagram, bad lines counted by
+    reason while the rest of their datagram is aggregated; one merged
+    record per series, exact values."""
+    tmp = tmpdir("sl-statsd-")
+    bad = list(STATSD_BAD)
+    # Two datagrams: good and bad lines interleaved, LF and CRLF.
+    d1 = b"\n".join(STATSD_GOOD[:8] + bad[:3]) + b"\n"
+    d2 = b"\r\n".join(bad[3:] + STATSD_GOOD[8:])
+    frames = [pkt.udp_frame(d1, dport=8125), pkt.udp_frame(d2, dport=8125)]
+    vdev, _ = pcap_vdev(tmp, frames)
+    cfg = base_cfg(metrics={"flush_interval_ms": 1000, "quantiles": ["0.5", "0.99"]})
+    cfg["listeners"] = [{"proto": "udp", "port": 8125, "format": "statsd"}]
+    n = len(STATSD_GOOD) + len(bad)
+    with Sluice(ARGS.sluice, cfg, [vdev], workdir=tmp, name="statsd") as s:
+        wait_for(lambda: s.stats()["ledger"]["records"]["received"] >= n, 30, "lines")
+        wait_for(lambda: s.stats()["metrics"]["intervals"] >= 2, 30, "two intervals sent")
+        got = metrics_by_key(cat(ARGS.sluice_cat, s.bootstrap(), "sluice.metrics"))
+        rc, fin = s.stop()
+    assert rc == 0, s.output()
+    w = fin["workers"][0]
+    assert w["records"]["metrics"] == n and w["records"]["aggregated"] == len(STATSD_GOOD), w
+    for line, reason in STATSD_BAD.items():
+        assert w["records"]["dropped"].get(reason, 0) >= 1, (line, reason, w["records"])
+    assert sum(w["records"]["dropped"].values()) == len(bad), w["records"]
+    led = fin["ledger"]
+    assert led["records"]["aggregated"] == len(STATSD_GOOD) and led["balanced"], led
+    hits = got[("api.hits", "counter", (("env", "prod"), ("host", "web-1")))]
+    assert hits["value"] == 5 and hits["samples"] == 3 and hits["source"] == "statsd", hits
+    assert got[("api.hits", "counter", ())]["value"] == 4
+    assert got[("fuel", "gauge", ())]["value"] == 13
+    assert got[("temp", "gauge", ())]["value"] == -4
+    assert got[("users", "set", ())]["value"] == 2
+    lat = got[("lat", "timer", ())]
+    assert lat["count"] == 5 and lat["sum"] == 140 and lat["min"] == 10 and lat["max"] == 40, lat
+    assert set(lat["quantiles"]) == {"0.5", "0.99"}, lat
+    assert abs(lat["quantiles"]["0.5"] - 30) <= 0.3 and lat["quantiles"]["0.99"] == 40, lat
+    size = got[("size", "distribution", (("region", "eu"),))]
+    assert size["count"] == 1 and abs(size["quantiles"]["0.5"] - 100) <= 1, size
+    pv = got[("page.views", "counter", (("env", "dev"),))]
+    assert pv["value"] == 15, pv
+    statsd = [m for m in got.values() if m["source"] == "statsd"]
+    assert len(statsd) == 8, sorted(got)
+    assert fin["metrics"]["tables"] >= 1 and fin["metrics"]["merge_refused"] == 0, fin["metrics"]
+
+
+@test
+def test_statsd_limits_are_counted():
+    """Past max_series_per_name and max_series, new series are dropped by
+    reason; the series already in keep aggregating."""
+    tmp = tmpdir("sl-statsd-lim-")
+    lines = [b"req:1|c|#id:%d" % i for i in range(10)]          # one name, 10 series
+    lines += [b"other%d:1|g" % i for i in range(30)]             # 30 names
+    lines += [b"req:1|c|#id:0"] * 5                               # an admitted series
+    frames = [pkt.udp_frame(b"\n".join(lines[i:i + 20]), dport=8125)
+              for i in range(0, len(lines), 20)]
+    vdev, _ = pcap_vdev(tmp, frames)
+    cfg = base_cfg(metrics={"flush_interval_ms": 1000, "max_series": 16,
+                            "max_series_per_name": 4},
+                   templates={"enabled": False})
+    cfg["listeners"] = [{"proto": "udp", "port": 8125, "format": "statsd"}]
+    with Sluice(ARGS.sluice, cfg, [vdev], workdir=tmp, name="statsdlim") as s:
+        wait_for(lambda: s.stats()["ledger"]["records"]["received"] >= len(lines), 30, "lines")
+        wait_for(lambda: s.stats()["metrics"]["intervals"] >= 2, 30, "two intervals sent")
+        got = metrics_by_key(cat(ARGS.sluice_cat, s.bootstrap(), "sluice.metrics"))
+        rc, fin = s.stop()
+    assert rc == 0, s.output()
+    d = fin["workers"][0]["records"]["dropped"]
+    assert d["metric_name_limit"] == 6, d
+    assert d["metric_series_limit"] == 30 - 12, d
+    assert fin["workers"][0]["records"]["aggregated"] == 4 + 12 + 5
+    assert got[("req", "counter", (("id", "0"),))]["value"] == 6
+    assert len(got) == 16 and fin["ledger"]["balanced"], (sorted(got), fin["ledger"])
 
 
 def main():

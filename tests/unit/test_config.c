@@ -273,11 +273,14 @@ static void test_example_yaml(void **state)
 	assert_int_equal(rc, 0);
 	assert_int_equal(f->errs.total, 0);
 	assert_string_equal(f->cfg.ports[0].device, "0000:3b:00.0");
-	assert_int_equal(f->cfg.n_listeners, 7);
+	assert_int_equal(f->cfg.n_listeners, 8);
 	assert_int_equal(f->cfg.listeners[2].framing, SL_FRAMING_LF);
 	assert_int_equal(f->cfg.listeners[2].parse_errors, SL_PARSE_ERRORS_DEADLETTER);
 	assert_int_equal(f->cfg.tcp.max_connections, 4096);
 	assert_int_equal(f->cfg.templates.similarity_pct, 80);
+	assert_int_equal(f->cfg.metrics.n_quantiles, 4);
+	assert_string_equal(f->cfg.metrics.quantiles[3], "0.999");
+	assert_int_equal(f->cfg.metrics.flush_interval_ms, 10000);
 	assert_true(f->cfg.kafka.n_properties > 0);
 	assert_true(f->cfg.rules.n_files > 0);
 }

@@ -511,7 +511,7 @@ static void test_malformed(void **state)
 		const char *line;
 		enum sl_statsd_drop drop;
 	} cases[] = {
-		{ "", SL_STATSD_DROP_EMPTY },
+		{ "", SL_STATSD_DROP_BLANK },
 		{ ":1|c", SL_STATSD_DROP_NAME_INVALID },
 		{ "a b:1|c", SL_STATSD_DROP_NAME_INVALID },
 		{ "a#b:1|c", SL_STATSD_DROP_NAME_INVALID },
@@ -604,7 +604,7 @@ static const char *const samples[] = {
 static void test_prefixes(void **state)
 {
 	static const enum sl_statsd_drop want[] = {
-		SL_STATSD_DROP_EMPTY, SL_STATSD_DROP_NO_VALUE, SL_STATSD_DROP_NO_VALUE,
+		SL_STATSD_DROP_BLANK, SL_STATSD_DROP_NO_VALUE, SL_STATSD_DROP_NO_VALUE,
 		SL_STATSD_DROP_BAD_TYPE, SL_STATSD_DROP_BAD_TYPE,
 	};
 	unsigned valid = 0;
