@@ -57,7 +57,14 @@ void sl_ctl_out_flush(struct sl_ctl_out *o, struct sl_kafka *k)
 		return;
 	}
 	b->seq = ++o->seq;
-	if (sl_batch_seal(b, o->zc, o->encoding) != 0 || sl_kafka_produce(k, b) != 0) {
+	if (k == NULL && sl_batch_seal(b, o->zc, o->encoding) == 0) {
+		/* Benchmarks: the whole cost but the produce. */
+		o->sent += b->n_records;
+		sl_batch_put(b);
+		return;
+	}
+	if (k == NULL || sl_batch_seal(b, o->zc, o->encoding) != 0 ||
+	    sl_kafka_produce(k, b) != 0) {
 		/* A refused produce is counted by sl_kafka; the lines here. */
 		o->dropped += b->n_records;
 		sl_batch_put(b);

@@ -30,7 +30,8 @@ struct sl_ctl_out *sl_ctl_out_create(const struct sl_config *cfg, const char *na
 int sl_ctl_out_line(struct sl_ctl_out *o, struct sl_kafka *k, sl_ctl_encode_fn fn,
 		    const void *arg);
 
-/* Sends the open batch, if any. */
+/* Sends the open batch, if any. k NULL (benchmarks): sealed, then
+ * discarded and counted as sent. */
 void sl_ctl_out_flush(struct sl_ctl_out *o, struct sl_kafka *k);
 
 uint64_t sl_ctl_out_sent(const struct sl_ctl_out *o);

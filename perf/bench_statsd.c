@@ -1,8 +1,17 @@
 /* sluice-bench-statsd: cycles per line of the StatsD parser
- * (workers/sl_statsd.h) on a realistic mix.
+ * (workers/sl_statsd.h) and of the worker's aggregation
+ * (workers/sl_mtable.h) on a realistic mix; the control core's merge of
+ * 1,000,000 series; memory per series.
  *
  *   sluice-bench-statsd [--lines N] [--series N] [--seconds N] [--rounds N]
- *                       [--cpu N] [--seed N]
+ *                       [--cpu N] [--seed N] [--merge-series N]
+ *                       [--write-mix FILE] [--mix-file FILE] [--json FILE]
+ *
+ * --write-mix writes the generated mix (LF-separated lines) to FILE, the
+ * input perf/bench_statsd_peers.py gives the other StatsD servers;
+ * --mix-file times that file's lines instead of generating them (for
+ * perf/bench_statsd_peers.py's sluice row); --json writes the aggregate
+ * path's figures (cpu_s_per_mline, lines_per_s, cycles_per_line).
  *
  * A generator (fixed seed) draws --series distinct series (default 10,000):
  * one of 4,000 metric names, a type (20% ms timers, 45% c, 20% g, 5% h, 5% d, 5% s)
@@ -17,6 +26,7 @@
  * No EAL: rte_rdtsc is an inline instruction.
  */
 #include <getopt.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +36,11 @@
 
 #include <rte_cycles.h>
 
+#include <rte_eal.h>
+
 #include "bench_util.h"
+#include "sl_metrics.h"
+#include "sl_mtable.h"
 #include "sl_statsd.h"
 
 #define MAX_ROUNDS 99
@@ -129,9 +143,26 @@ static void append(struct stream *st, const struct series *s)
 
 static volatile uint64_t sink;
 
+/* The worker's table for the aggregate case: as a worker's, with the
+ * default limits; reset between passes as a flush would. */
+static struct sl_mtable *agg;
+
+static struct sl_mtable *table_new(uint32_t max_series, uint64_t arena)
+{
+	struct sl_mtable_conf c = { max_series, max_series, arena, 2048 };
+	size_t sz = sl_mtable_size(&c);
+	struct sl_mtable *t = sl_mtable_init(aligned_alloc(64, (sz + 63) & ~(size_t)63), sz, &c);
+
+	if (t == NULL)
+		abort();
+	return t;
+}
+
+enum { CASE_WALK, CASE_PARSE, CASE_AGG };
+
 /* Passes over the stream until duration cycles have gone; returns cycles
- * per line. parse 0: the walker alone. */
-static double time_case(const struct stream *st, int parse, uint64_t duration)
+ * per line: the walker alone, + parse, + parse and aggregate. */
+static double time_case(const struct stream *st, int what, uint64_t duration)
 {
 	static struct sl_statsd m;
 	uint64_t t0 = rte_rdtsc(), t, lines = 0, acc = 0;
@@ -140,17 +171,21 @@ static double time_case(const struct stream *st, int parse, uint64_t duration)
 		struct sl_str rest = { st->p, st->n }, line;
 
 		while (sl_statsd_next_line(&rest, &line)) {
-			if (parse) {
-				if (sl_statsd_parse(line.p, line.n, &m) != 0)
-					abort();   /* the generator writes only valid lines */
-				acc += m.key;
-			} else {
+			if (what == CASE_WALK) {
 				acc += line.n;
+			} else if (sl_statsd_parse(line.p, line.n, &m) != 0) {
+				abort();   /* the generator writes only valid lines */
+			} else if (what == CASE_PARSE) {
+				acc += m.key;
+			} else if (sl_mtable_add(agg, &m, lines, SL_MT_SRC_STATSD) != SL_MT_OK) {
+				abort();
 			}
 			lines++;
 		}
 		t = rte_rdtsc();
 	} while (t - t0 < duration);
+	if (what == CASE_AGG)
+		sl_mtable_reset(agg);
 	sink = acc;
 	return (double)(t - t0) / (double)lines;
 }
@@ -184,6 +219,129 @@ static unsigned distinct_keys(const struct stream *st)
 	return d;
 }
 
+/* Reads FILE's lines (a --write-mix output, or any StatsD lines) as the
+ * mix stream; lines the parser refuses are left out, and counted. */
+static void load_mix(const char *path, struct stream *st)
+{
+	FILE *f = fopen(path, "rb");
+	char line[4096];
+	unsigned refused = 0;
+	struct sl_statsd m;
+
+	if (f == NULL) {
+		perror(path);
+		exit(2);
+	}
+	st->n = st->lines = 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		uint32_t n = (uint32_t)strcspn(line, "\r\n");
+
+		if (n == 0)
+			continue;
+		if (sl_statsd_parse(line, n, &m) != 0) {
+			refused++;
+			continue;
+		}
+		if (st->n + n + 1 > st->cap) {
+			st->cap = st->cap * 2 + n + 1;
+			st->p = realloc(st->p, st->cap);
+			if (st->p == NULL)
+				abort();
+		}
+		memcpy(st->p + st->n, line, n);
+		st->p[st->n + n] = '\n';
+		st->n += n + 1;
+		st->lines++;
+	}
+	fclose(f);
+	printf("%s: %u lines, %u refused by the parser (left out)\n", path, st->lines, refused);
+}
+
+/* Memory the aggregate case's table used, per series: key bytes and
+ * sketches (arena), plus the series record and its index and name slots. */
+static void memory_per_series(const struct stream *st)
+{
+	struct sl_str rest = { st->p, st->n }, line;
+	struct sl_statsd m;
+	uint64_t by_type[SL_STATSD_TYPE_COUNT] = { 0 };
+
+	while (sl_statsd_next_line(&rest, &line))
+		if (sl_statsd_parse(line.p, line.n, &m) == 0)
+			sl_mtable_add(agg, &m, 0, SL_MT_SRC_STATSD);
+	for (uint32_t i = 0; i < agg->n; i++)
+		by_type[agg->series[i].type]++;
+	double fixed = (double)((agg->index_mask + 1) * 8 + (agg->names_mask + 1) * 16 +
+				agg->conf.max_series * sizeof(struct sl_mseries)) / agg->conf.max_series;
+
+	printf("\nmemory: %u series (%" PRIu64 " counters, %" PRIu64 " gauges, %" PRIu64
+	       " timers, %" PRIu64 " distributions, %" PRIu64 " sets) after one pass: arena "
+	       "%.1f bytes/series (keys and sketches), + %.1f bytes/series of max_series "
+	       "(record, index, name slots)\n", agg->n, by_type[SL_STATSD_COUNTER],
+	       by_type[SL_STATSD_GAUGE], by_type[SL_STATSD_TIMER],
+	       by_type[SL_STATSD_DISTRIBUTION], by_type[SL_STATSD_SET],
+	       (double)agg->arena_used / agg->n, fixed);
+	sl_mtable_reset(agg);
+}
+
+/* The control core's merge of n series spread over 4 worker tables (the
+ * mix's type shares, every series on two workers): wall time of the first
+ * interval (every series new) and of a steady one (series known). */
+static void merge_bench(unsigned n, double hz)
+{
+	char *eal[] = { "bench", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
+			"--no-telemetry", "--log-level", "lib.*:error", NULL };
+	struct sl_config *cfg = calloc(1, sizeof(*cfg));
+	struct sl_mtable *w[4];
+	char err[256], line[160];
+	struct sl_metrics *mm;
+
+	if (cfg == NULL || rte_eal_init(9, eal) < 0)
+		abort();
+	sl_config_defaults(cfg);
+	cfg->metrics.max_series_total = n * 2;
+	mm = sl_metrics_create(cfg, 4, 0, err, sizeof(err));
+	if (mm == NULL)
+		abort();
+	for (int i = 0; i < 4; i++)
+		w[i] = table_new(n, (uint64_t)n * 1200);
+	for (int pass = 0; pass < 2; pass++) {
+		uint64_t t0, t1;
+
+		for (unsigned i = 0; i < n; i++) {
+			static const char *const ty[] = { "c", "c", "c", "g", "g", "ms", "ms", "d", "s", "c" };
+			unsigned k = i % 10;
+			struct sl_statsd m;
+			int len = snprintf(line, sizeof(line), "merge.series.%u:%s%u|%s|#env:prod,host:h%u",
+					   i, k == 8 ? "u" : "", (i * 7) % 1000 + 1, ty[k], i % 500);
+
+			if (sl_statsd_parse(line, (uint32_t)len, &m) != 0 ||
+			    sl_mtable_add(w[i % 4], &m, i, 0) != SL_MT_OK ||
+			    sl_mtable_add(w[(i + 1) % 4], &m, i, 0) != SL_MT_OK)
+				abort();
+		}
+		struct sl_metrics_stats st;
+
+		t0 = rte_rdtsc();
+		/* Merge, give back, and with the fourth the emit: NDJSON and
+		 * zstd of every series, all but the produce (no Kafka here). */
+		for (int i = 0; i < 4; i++) {
+			w[i]->end_ns = (int64_t)(pass + 1) * 10000000000;
+			sl_metrics_add_table(mm, w[i], NULL, 0);
+		}
+		t1 = rte_rdtsc();
+		sl_metrics_get_stats(mm, &st);
+		printf("flush %s: %u series from 4 tables of %u: merge %.1f ms (%.0f ns per worker "
+		       "series), emit %.1f ms (%.0f ns per series), whole flush %.1f ms\n",
+		       pass ? "steady" : "first ", n, n / 2, st.merge_ns_last / 1e6,
+		       (double)st.merge_ns_last / (2.0 * n), st.emit_ns_last / 1e6,
+		       (double)st.emit_ns_last / n, (double)(t1 - t0) / hz * 1e3);
+	}
+	sl_metrics_destroy(mm);
+	for (int i = 0; i < 4; i++)
+		free(w[i]);
+	free(cfg);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -193,9 +351,14 @@ int main(int argc, char **argv)
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "cpu", required_argument, NULL, 'p' },
 		{ "seed", required_argument, NULL, 'e' },
+		{ "merge-series", required_argument, NULL, 'g' },
+		{ "write-mix", required_argument, NULL, 'w' },
+		{ "mix-file", required_argument, NULL, 'f' },
+		{ "json", required_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned lines = 100000, n_series = 10000, rounds = 5;
+	unsigned lines = 100000, n_series = 10000, rounds = 5, merge_series = 1000000;
+	const char *write_mix = NULL, *mix_file = NULL, *json = NULL;
 	unsigned cpu = sysconf(_SC_NPROCESSORS_ONLN) > 1;
 	double seconds = 0.5;
 	int c;
@@ -209,9 +372,14 @@ int main(int argc, char **argv)
 		case 'r': rounds = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'p': cpu = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'e': rng = strtoull(optarg, NULL, 0) | 1; break;
+		case 'g': merge_series = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'w': write_mix = optarg; break;
+		case 'f': mix_file = optarg; break;
+		case 'j': json = optarg; break;
 		default:
 			fprintf(stderr, "usage: %s [--lines N] [--series N] [--seconds N] "
-				"[--rounds N] [--cpu N] [--seed N]\n", argv[0]);
+				"[--rounds N] [--cpu N] [--seed N] [--merge-series N] "
+				"[--write-mix FILE] [--mix-file FILE] [--json FILE]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -276,30 +444,70 @@ int main(int argc, char **argv)
 		rng = keep;   /* the same values in the split streams */
 		append(&st[s->n_tags ? 2 : 1], s);
 	}
+	if (write_mix != NULL) {
+		FILE *f = fopen(write_mix, "wb");
+
+		if (f == NULL || fwrite(st[0].p, 1, st[0].n, f) != st[0].n || fclose(f) != 0) {
+			perror(write_mix);
+			return 1;
+		}
+		printf("wrote %u lines to %s\n", st[0].lines, write_mix);
+	}
+	unsigned n_streams = 3;
+
+	if (mix_file != NULL) {
+		load_mix(mix_file, &st[0]);
+		n_streams = 1;
+		if (st[0].lines == 0)
+			return 1;
+	}
 	double hz = bench_tsc_hz();
 
+	/* A worker's table at the default metrics.max_series, with room for
+	 * every sketch of the mix. */
+	agg = table_new(100000, 1ull << 30);
 	printf("sluice-bench-statsd: %u lines (%u bytes, %.1f bytes/line) from %u series "
 	       "(%u distinct keys), %u rounds of %.2f s, cpu %u, TSC %.2f GHz\n\n",
 	       st[0].lines, st[0].n, (double)st[0].n / st[0].lines, n_series,
 	       distinct_keys(&st[0]), rounds, seconds, cpu, hz / 1e9);
-	double bare[3][MAX_ROUNDS], with[3][MAX_ROUNDS];
+	double cyc[3][3][MAX_ROUNDS];
 	uint64_t dur = (uint64_t)(seconds * hz);
 
 	for (unsigned r = 0; r < rounds; r++) {
-		for (unsigned i = 0; i < 3; i++) {
-			bare[i][r] = time_case(&st[i], 0, dur);
-			with[i][r] = time_case(&st[i], 1, dur);
-			printf("round %u %-8s walk %6.1f  walk+parse %6.1f cycles/line\n", r, names[i],
-			       bare[i][r], with[i][r]);
+		for (unsigned i = 0; i < n_streams; i++) {
+			for (int k = CASE_WALK; k <= CASE_AGG; k++)
+				cyc[i][k][r] = time_case(&st[i], k, dur);
+			printf("round %u %-8s walk %6.1f  +parse %6.1f  +aggregate %6.1f cycles/line\n",
+			       r, names[i], cyc[i][0][r], cyc[i][1][r], cyc[i][2][r]);
 		}
 	}
-	printf("\n%-8s %8s %10s %12s %14s %12s\n", "stream", "lines", "walk cyc", "walk+parse",
-	       "parse cyc/line", "Mlines/s");
-	for (unsigned i = 0; i < 3; i++) {
-		double b = bench_median(bare[i], rounds), w = bench_median(with[i], rounds);
+	printf("\n%-8s %8s %9s %10s %10s %10s %10s %12s\n", "stream", "lines", "walk cyc",
+	       "parse cyc", "agg cyc", "total cyc", "Mlines/s", "CPU s/Mline");
+	double total = 0;
 
-		printf("%-8s %8u %10.1f %12.1f %14.1f %12.2f\n", names[i], st[i].lines, b, w, w - b,
-		       hz / w / 1e6);
+	for (unsigned i = 0; i < n_streams; i++) {
+		double b = bench_median(cyc[i][0], rounds), p = bench_median(cyc[i][1], rounds);
+		double a = bench_median(cyc[i][2], rounds);
+
+		printf("%-8s %8u %9.1f %10.1f %10.1f %10.1f %10.2f %12.4f\n", names[i], st[i].lines,
+		       b, p - b, a - p, a, hz / a / 1e6, a / hz * 1e6);
+		if (i == 0)
+			total = a;
+	}
+	memory_per_series(&st[0]);
+	if (json != NULL) {
+		FILE *f = fopen(json, "w");
+
+		if (f == NULL)
+			return 1;
+		fprintf(f, "{\"lines\":%u,\"cycles_per_line\":%.1f,\"lines_per_s\":%.0f,"
+			"\"cpu_s_per_mline\":%.5f,\"tsc_hz\":%.0f}\n", st[0].lines, total,
+			hz / total, total / hz * 1e6, hz);
+		fclose(f);
+	}
+	if (merge_series > 0) {
+		printf("\n");
+		merge_bench(merge_series, hz);
 	}
 	for (unsigned i = 0; i < 3; i++)
 		free(st[i].p);

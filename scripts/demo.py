@@ -108,6 +108,38 @@ def send_traffic(lines, seconds, rate):
     return sent, nbytes
 
 
+STATSD_LINES = 3000
+
+
+def send_statsd():
+    """StatsD/DogStatsD lines from a kernel UDP socket, 20 per datagram:
+    request counters by service, latency timers, a set of users, a queue
+    gauge. Returns (lines, the exact per-service request counts, the
+    latencies sent)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    counts, lat, batch = {}, [], []
+    for i in range(STATSD_LINES):
+        svc = ("checkout", "search", "auth")[i % 3]
+        k = i % 4
+        if k == 0:
+            batch.append("demo.requests:1|c|#service:%s,env:demo" % svc)
+            counts[svc] = counts.get(svc, 0) + 1
+        elif k == 1:
+            v = round(2 + (i * 7919 % 1000) / 10.0, 1)
+            lat.append(v)
+            batch.append("demo.latency_ms:%s|ms|#env:demo,service:%s" % (v, svc))
+        elif k == 2:
+            batch.append("demo.users:user%d|s" % (i % 500))
+        else:
+            batch.append("demo.queue_depth:%d|g" % (i % 50))
+        if len(batch) == 20:
+            s.sendto(("\n".join(batch) + "\n").encode(), (SLUICE_IP, 8125))
+            batch = []
+            time.sleep(0.0005)
+    s.close()
+    return STATSD_LINES, counts, lat
+
+
 def run(cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
@@ -172,6 +204,8 @@ class Demo:
                  "--rfc5424", "-t", "demo-tcp", "line %d over TCP, octet-counted" % i],
                 check=True)
         log("logger: 3 lines sent over TCP (RFC 6587 octet counting)")
+        self.statsd = send_statsd()
+        log("statsd: %d metric lines sent over UDP" % self.statsd[0])
         log("sending %d s of syslog at %d lines/s ..." % (self.args.seconds, self.args.rate))
         sent, nbytes = send_traffic(lines, self.args.seconds, self.args.rate)
         return sent + 6, nbytes, replies
@@ -194,9 +228,9 @@ class Demo:
         except RuntimeError:
             return self.stats()
 
-    def read_back(self):
+    def read_back(self, topic="sluice.logs"):
         cat = os.path.join(self.args.build, "sluice-cat")
-        r = run([cat, "-b", self.stats()["export"]["bootstrap"], "-t", "sluice.logs", "-e",
+        r = run([cat, "-b", self.stats()["export"]["bootstrap"], "-t", topic, "-e",
                  "--timeout-ms", "20000"], timeout=120)
         if r.returncode != 0:
             raise RuntimeError("sluice-cat failed: " + r.stderr)
@@ -234,7 +268,31 @@ def human(n):
     return "%.1f TiB" % n
 
 
-def summary(sent, sent_bytes, replies, fin, recs, rc, kernel_drops, source):
+def metric_summary(statsd, metrics):
+    """The StatsD series read back, summed over intervals."""
+    _, counts, lat = statsd
+    got, n_lat, top_p99 = {}, 0, 0
+    for m in metrics:
+        if m.get("source") != "statsd":
+            continue
+        if m["name"] == "demo.requests":
+            svc = m["labels"]["service"]
+            got[svc] = got.get(svc, 0) + m["value"]
+        elif m["name"] == "demo.latency_ms":
+            n_lat += m["count"]
+            top_p99 = max(top_p99, m["quantiles"]["0.99"])
+    series = {(m["name"], json.dumps(m["labels"], sort_keys=True)) for m in metrics
+              if m.get("source") == "statsd"}
+    exact = all(got.get(k) == v for k, v in counts.items())
+    text = (" metrics          %d StatsD lines -> %d series; demo.requests by service %s (%s),\n"
+            "                  %d latencies, p99 %.1f ms (of the values sent: %.1f)" % (
+                statsd[0], len(series), ", ".join("%s=%d" % kv for kv in sorted(got.items())),
+                "exact" if exact else "MISMATCH", n_lat, top_p99,
+                sorted(lat)[int(0.99 * (len(lat) - 1))] if lat else 0))
+    return text, exact and n_lat == len(lat)
+
+
+def summary(sent, sent_bytes, replies, fin, recs, rc, kernel_drops, source, metrics_text):
     w = fin["workers"]
     pk = fin["ledger"]["packets"]
     rec = fin["ledger"]["records"]
@@ -253,12 +311,13 @@ def summary(sent, sent_bytes, replies, fin, recs, rc, kernel_drops, source):
     print("=" * 66)
     print(" sluice demo: what happened")
     print("=" * 66)
-    print(" traffic          %d syslog lines from %s" % (sent, source))
+    print(" traffic          %d syslog lines from %s, %d StatsD lines" % (
+        sent, source, STATSD_LINES))
     print("                  + ping (%d replies), sent through the kernel over net_tap" % replies)
     print(" packets          %d received: %d delivered, %d answered, %d dropped" % (
         pk["received"], pk["delivered"], pk["answered"], pk["dropped"]))
-    print(" records          %d received, %d parsed as syslog, %d kept raw (flagged)" % (
-        rec["received"], parsed, unparsed))
+    print(" records          %d received, %d parsed as syslog, %d kept raw (flagged), "
+          "%d metric lines aggregated" % (rec["received"], parsed, unparsed, rec["aggregated"]))
     print(" rules            %d records matched at least one of %d rules; top:" % (
         matched, len(fin["rules"])))
     for r in top:
@@ -274,6 +333,7 @@ def summary(sent, sent_bytes, replies, fin, recs, rc, kernel_drops, source):
         acts["events_handed"], topics["alerts"]["topic"], fin["metrics"]["lines_sent"],
         topics["metrics"]["topic"], tpl.get("lines_sent", 0), topics["templates"]["topic"]))
     tcp = {k: sum(x["tcp"][k] for x in w) for k in ("established", "fin_closed", "bytes")}
+    print(metrics_text)
     print(" tcp              %d connections (logger --tcp), %d closed by FIN, %d bytes in order" % (
         tcp["established"], tcp["fin_closed"], tcp["bytes"]))
     print(" exported         %d records in %d zstd batches to Kafka topic %s" % (
@@ -286,9 +346,10 @@ def summary(sent, sent_bytes, replies, fin, recs, rc, kernel_drops, source):
                                       or "none"))
     if kernel_drops:
         print("                  (the kernel dropped %d before they reached sluice)" % kernel_drops)
-    print(" ledger           received %d = dropped %d + exported %d + in flight %d: %s" % (
-        rec["received"], rec["dropped_worker"] + rec["dropped_export"], rec["exported"],
-        rec["in_flight"], "balanced" if fin["ledger"]["balanced"] else "NOT BALANCED"))
+    print(" ledger           received %d = dropped %d + aggregated %d + exported %d + in flight "
+          "%d: %s" % (rec["received"], rec["dropped_worker"] + rec["dropped_export"],
+                      rec["aggregated"], rec["exported"], rec["in_flight"],
+                      "balanced" if fin["ledger"]["balanced"] else "NOT BALANCED"))
     print(" exit             sluice exited %s after SIGTERM (ordered shutdown)" % rc)
     if recs:
         print(" a record         " + json.dumps(recs[len(recs) // 2])[:300])
@@ -312,13 +373,19 @@ def main():
         sent, sent_bytes, replies = demo.traffic(lines)
         tx_drop_path = "/sys/class/net/%s/statistics/tx_dropped" % IFACE
         kernel_drops = int(open(tx_drop_path).read()) if os.path.exists(tx_drop_path) else 0
-        demo.drain(sent - kernel_drops)
+        demo.drain(sent + STATSD_LINES - kernel_drops)
+        # The metric interval (1 s in the demo config) holding the last
+        # StatsD lines has been sent once two more have passed.
+        n = demo.stats()["metrics"]["intervals"]
+        wait_for(lambda: demo.stats()["metrics"]["intervals"] >= n + 2, 10, "metric intervals")
         recs = demo.read_back()
+        metrics = demo.read_back("sluice.metrics")
         rc = demo.stop()
         fin = demo.stats()
-        summary(sent, sent_bytes, replies, fin, recs, rc, kernel_drops, source)
+        metrics_text, metrics_ok = metric_summary(demo.statsd, metrics)
+        summary(sent, sent_bytes, replies, fin, recs, rc, kernel_drops, source, metrics_text)
         ok = rc == 0 and fin["ledger"]["balanced"] and len(recs) > 0 and \
-            len(recs) == fin["export"]["topics"]["logs"]["records"]
+            len(recs) == fin["export"]["topics"]["logs"]["records"] and metrics_ok
         return 0 if ok else 1
     except KeyboardInterrupt:
         log("interrupted")

@@ -13,6 +13,7 @@ PKGS=(
   libcmocka-dev libpcre2-dev clang libclang-rt-14-dev
   iproute2 iputils-ping bsdutils netcat-openbsd kcat ethtool procps
   rsyslog nftables   # system tests: rsyslog's omfwd as a TCP client; segment loss
+  python3-statsd     # system tests: a real StatsD client
 )
 
 missing=()

@@ -12,7 +12,12 @@
  *   - the key does not depend on tag order: the line's tag field is
  *     rewritten with its tags reversed and rotated, and each rewrite parses
  *     to the same key, tags and canonical length (only when no key is
- *     repeated: then the last one wins and order matters by design).
+ *     repeated: then the last one wins and order matters by design);
+ *   - every accepted line is aggregated into a small table
+ *     (workers/sl_mtable.h: 32 series, 4 per name, a 48 KiB arena, so its
+ *     limits and sketch growth are reached): a refusal is one of its
+ *     reasons, an accepted line's series is then found under its key with
+ *     its type, and the table never holds more than its limit.
  */
 #include <errno.h>
 #include <math.h>
@@ -20,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sl_mtable.h"
 #include "sl_statsd.h"
 
 #define KEY_CAP (SL_STATSD_NAME_MAX + 3 + SL_STATSD_MAX_TAGS * (SL_STATSD_TAG_MAX + 1))
@@ -131,13 +137,44 @@ static void permuted(const char *p, uint32_t n, const struct sl_statsd *o, unsig
 	free(q);
 }
 
+static struct sl_mtable *table(void)
+{
+	static struct sl_mtable *t;
+	static const struct sl_mtable_conf c = { 32, 4, 48 << 10, 2048 };
+
+	if (t == NULL) {
+		size_t sz = sl_mtable_size(&c);
+
+		t = sl_mtable_init(aligned_alloc(64, (sz + 63) & ~(size_t)63), sz, &c);
+		if (t == NULL)
+			__builtin_trap();
+	}
+	return t;
+}
+
+static void aggregate(struct sl_mtable *t, const struct sl_statsd *o)
+{
+	static char key[KEY_CAP];
+	enum sl_mt_result r = sl_mtable_add(t, o, 1, SL_MT_SRC_STATSD);
+	uint8_t type = o->type == SL_STATSD_HISTOGRAM ? SL_STATSD_TIMER : o->type;
+	int len = sl_statsd_key_write(o, key, sizeof(key));
+	const struct sl_mseries *s = sl_mtable_find(t, o->key, key, (uint32_t)len);
+
+	if (r > SL_MT_MEMORY || t->n > t->conf.max_series)
+		__builtin_trap();
+	if (r == SL_MT_OK && (s == NULL || s->type != type))
+		__builtin_trap();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct sl_statsd o;
 	struct sl_str rest = { (const char *)data, (uint32_t)size }, line;
+	struct sl_mtable *t = table();
 
 	if (size > UINT16_MAX)
 		return -1;   /* a datagram */
+	sl_mtable_reset(t);
 	while (sl_statsd_next_line(&rest, &line)) {
 		char *p = malloc(line.n);
 
@@ -147,6 +184,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int rc = sl_statsd_parse(p, line.n, &o);
 
 		check(p, line.n, rc, &o);
+		if (rc == 0)
+			aggregate(t, &o);
 		if (rc == 0 && o.n_tags > 1 && o.tags_dup == 0) {
 			permuted(p, line.n, &o, 0);
 			permuted(p, line.n, &o, 1 + (unsigned)(line.n % (o.n_tags - 1)));
