@@ -222,6 +222,8 @@ struct sl_worker_counters {
 	uint64_t metric_dds_grown;
 	uint64_t metric_dds_collapsed;
 	uint64_t metric_hll_grown;
+	uint64_t metric_fast;         /* lines found by their raw form (no tag parse) */
+	uint64_t metric_aliases;      /* raw forms remembered (tags not in canonical order) */
 	uint64_t metric_derived;      /* rule and template counts added to the table */
 	uint64_t metric_derived_refused; /* ... refused by a table limit */
 	uint64_t metric_series;       /* gauge: series in the active table */

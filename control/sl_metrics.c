@@ -236,7 +236,7 @@ static void merge_table(struct sl_metrics *m, struct sl_mtable *t)
 
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (uint32_t i = 0; i < t->n; i++) {
-		const struct sl_mseries *s = &t->series[i];
+		const struct sl_mseries *s = sl_mtable_series(t, i);
 		struct sl_mentry *e = entry_get(m, t, s);
 
 		/* A key that is a different type on another worker, or came

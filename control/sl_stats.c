@@ -123,10 +123,12 @@ static void write_worker(FILE *f, const struct sl_worker *w,
 	fprintf(f, "\"metrics\":{\"values\":%" PRIu64 ",\"tags_dup\":%" PRIu64
 		",\"tables\":%" PRIu64 ",\"tables_lost\":%" PRIu64 ",\"flush_late\":%" PRIu64 ",\"series\":%" PRIu64
 		",\"ddsketch_grown\":%" PRIu64 ",\"ddsketch_collapsed\":%" PRIu64
-		",\"hll_grown\":%" PRIu64 ",\"derived\":%" PRIu64 ",\"derived_refused\":%" PRIu64
+		",\"hll_grown\":%" PRIu64 ",\"fast_path\":%" PRIu64 ",\"aliases\":%" PRIu64
+		",\"derived\":%" PRIu64 ",\"derived_refused\":%" PRIu64
 		"},", c->metric_values, c->metric_tags_dup, c->metric_tables, c->metric_tables_lost,
 		c->metric_flush_late,
 		c->metric_series, c->metric_dds_grown, c->metric_dds_collapsed, c->metric_hll_grown,
+		c->metric_fast, c->metric_aliases,
 		c->metric_derived, c->metric_derived_refused);
 	fprintf(f, "\"actions\":{\"routed\":%" PRIu64 ",\"deadletter\":%" PRIu64
 		",\"rule_dropped\":%" PRIu64 ",\"events_fired\":%" PRIu64

@@ -6,6 +6,7 @@
  *   sluice-bench-statsd [--lines N] [--series N] [--seconds N] [--rounds N]
  *                       [--cpu N] [--seed N] [--merge-series N]
  *                       [--write-mix FILE] [--mix-file FILE] [--json FILE]
+ *                       [--small-pages]
  *
  * --write-mix writes the generated mix (LF-separated lines) to FILE, the
  * input perf/bench_statsd_peers.py gives the other StatsD servers;
@@ -20,14 +21,19 @@
  * (default 100,000) are drawn from the series with fresh values (counters
  * and timers sampled at @0.1 or @0.5 one time in ten) into one LF-separated
  * buffer. Three streams: that mix, its untagged lines alone, its tagged
- * lines alone. Timed per stream: the line walker alone (the baseline), and
- * walker + sl_statsd_parse; the parse's cost is the difference. A figure is
- * the median over rounds; each round runs every case in turn for --seconds.
+ * lines alone. Timed per stream: the line walker alone (the baseline),
+ * walker + sl_statsd_parse, and walker + what the worker does with a line
+ * (sl_statsd_parse_fast and sl_mtable_add_fast, or on a miss the full
+ * parse and sl_mtable_add) into a table of the default max_series
+ * (100,000), reset after each timed run as a flush would. Costs are the
+ * differences against the walker. A figure is the median over rounds;
+ * each round runs every case in turn for --seconds.
  * No EAL: rte_rdtsc is an inline instruction.
  */
 #include <getopt.h>
 #include <inttypes.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,11 +153,21 @@ static volatile uint64_t sink;
  * default limits; reset between passes as a flush would. */
 static struct sl_mtable *agg;
 
+/* In sluice the tables are rte_malloc'd from hugepages; here transparent
+ * huge pages stand in for them (madvise; --small-pages: 4 KiB pages, as
+ * sluice --no-huge has). */
+static int small_pages;
+
 static struct sl_mtable *table_new(uint32_t max_series, uint64_t arena)
 {
 	struct sl_mtable_conf c = { max_series, max_series, arena, 2048 };
-	size_t sz = sl_mtable_size(&c);
-	struct sl_mtable *t = sl_mtable_init(aligned_alloc(64, (sz + 63) & ~(size_t)63), sz, &c);
+	size_t sz = (sl_mtable_size(&c) + (2u << 20) - 1) & ~(size_t)((2u << 20) - 1);
+	void *mem = aligned_alloc(2u << 20, sz);
+	struct sl_mtable *t;
+
+	if (mem != NULL && !small_pages)
+		madvise(mem, sz, MADV_HUGEPAGE);
+	t = sl_mtable_init(mem, sz, &c);
 
 	if (t == NULL)
 		abort();
@@ -159,6 +175,24 @@ static struct sl_mtable *table_new(uint32_t max_series, uint64_t arena)
 }
 
 enum { CASE_WALK, CASE_PARSE, CASE_AGG };
+
+/* What the worker does with a line (sl_worker_metric_line): the fast
+ * path by the line's raw form, else the full parse and add. */
+static enum sl_mt_result aggregate(struct sl_str line, uint64_t tsc)
+{
+	static struct sl_statsd m;
+	unsigned dup;
+
+	if (sl_statsd_parse_fast(line.p, line.n, &m) == 0) {
+		enum sl_mt_result r = sl_mtable_add_fast(agg, &m, tsc, &dup);
+
+		if (r != SL_MT_MISS)
+			return r;
+	}
+	if (sl_statsd_parse(line.p, line.n, &m) != 0)
+		return SL_MT_MISS;
+	return sl_mtable_add(agg, &m, tsc, SL_MT_SRC_STATSD);
+}
 
 /* Passes over the stream until duration cycles have gone; returns cycles
  * per line: the walker alone, + parse, + parse and aggregate. */
@@ -173,11 +207,11 @@ static double time_case(const struct stream *st, int what, uint64_t duration)
 		while (sl_statsd_next_line(&rest, &line)) {
 			if (what == CASE_WALK) {
 				acc += line.n;
-			} else if (sl_statsd_parse(line.p, line.n, &m) != 0) {
-				abort();   /* the generator writes only valid lines */
 			} else if (what == CASE_PARSE) {
+				if (sl_statsd_parse(line.p, line.n, &m) != 0)
+					abort();   /* the generator writes only valid lines */
 				acc += m.key;
-			} else if (sl_mtable_add(agg, &m, lines, SL_MT_SRC_STATSD) != SL_MT_OK) {
+			} else if (aggregate(line, lines) != SL_MT_OK) {
 				abort();
 			}
 			lines++;
@@ -269,17 +303,17 @@ static void memory_per_series(const struct stream *st)
 		if (sl_statsd_parse(line.p, line.n, &m) == 0)
 			sl_mtable_add(agg, &m, 0, SL_MT_SRC_STATSD);
 	for (uint32_t i = 0; i < agg->n; i++)
-		by_type[agg->series[i].type]++;
-	double fixed = (double)((agg->index_mask + 1) * 8 + (agg->names_mask + 1) * 16 +
-				agg->conf.max_series * sizeof(struct sl_mseries)) / agg->conf.max_series;
+		by_type[sl_mtable_series(agg, i)->type]++;
+	double fixed = (double)((agg->index_mask + 1) * 16 + (agg->names_mask + 1) * 16 +
+				agg->conf.max_series * sizeof(uint32_t)) / agg->conf.max_series;
 
 	printf("\nmemory: %u series (%" PRIu64 " counters, %" PRIu64 " gauges, %" PRIu64
 	       " timers, %" PRIu64 " distributions, %" PRIu64 " sets) after one pass: arena "
-	       "%.1f bytes/series (keys and sketches), + %.1f bytes/series of max_series "
-	       "(record, index, name slots)\n", agg->n, by_type[SL_STATSD_COUNTER],
+	       "%.1f bytes/series (records, keys and sketches), + %.1f bytes/series of "
+	       "max_series (index, alias, name and order slots)\n", agg->n, by_type[SL_STATSD_COUNTER],
 	       by_type[SL_STATSD_GAUGE], by_type[SL_STATSD_TIMER],
 	       by_type[SL_STATSD_DISTRIBUTION], by_type[SL_STATSD_SET],
-	       (double)agg->arena_used / agg->n, fixed);
+	       (double)sl_mtable_bytes(agg) / agg->n, fixed);
 	sl_mtable_reset(agg);
 }
 
@@ -355,6 +389,7 @@ int main(int argc, char **argv)
 		{ "write-mix", required_argument, NULL, 'w' },
 		{ "mix-file", required_argument, NULL, 'f' },
 		{ "json", required_argument, NULL, 'j' },
+		{ "small-pages", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned lines = 100000, n_series = 10000, rounds = 5, merge_series = 1000000;
@@ -376,10 +411,11 @@ int main(int argc, char **argv)
 		case 'w': write_mix = optarg; break;
 		case 'f': mix_file = optarg; break;
 		case 'j': json = optarg; break;
+		case 'P': small_pages = 1; break;
 		default:
 			fprintf(stderr, "usage: %s [--lines N] [--series N] [--seconds N] "
 				"[--rounds N] [--cpu N] [--seed N] [--merge-series N] "
-				"[--write-mix FILE] [--mix-file FILE] [--json FILE]\n", argv[0]);
+				"[--write-mix FILE] [--mix-file FILE] [--json FILE] [--small-pages]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -477,20 +513,23 @@ int main(int argc, char **argv)
 		for (unsigned i = 0; i < n_streams; i++) {
 			for (int k = CASE_WALK; k <= CASE_AGG; k++)
 				cyc[i][k][r] = time_case(&st[i], k, dur);
-			printf("round %u %-8s walk %6.1f  +parse %6.1f  +aggregate %6.1f cycles/line\n",
+			printf("round %u %-8s walk %6.1f  walk+parse %6.1f  walk+aggregate %6.1f cycles/line\n",
 			       r, names[i], cyc[i][0][r], cyc[i][1][r], cyc[i][2][r]);
 		}
 	}
-	printf("\n%-8s %8s %9s %10s %10s %10s %10s %12s\n", "stream", "lines", "walk cyc",
-	       "parse cyc", "agg cyc", "total cyc", "Mlines/s", "CPU s/Mline");
+	/* parse: the full parse alone; aggregate: what the worker does per
+	 * line (fast path or full parse, then the table); both without the
+	 * walker, which the total includes. */
+	printf("\n%-8s %8s %9s %10s %14s %10s %10s %12s\n", "stream", "lines", "walk cyc",
+	       "parse cyc", "aggregate cyc", "total cyc", "Mlines/s", "CPU s/Mline");
 	double total = 0;
 
 	for (unsigned i = 0; i < n_streams; i++) {
 		double b = bench_median(cyc[i][0], rounds), p = bench_median(cyc[i][1], rounds);
 		double a = bench_median(cyc[i][2], rounds);
 
-		printf("%-8s %8u %9.1f %10.1f %10.1f %10.1f %10.2f %12.4f\n", names[i], st[i].lines,
-		       b, p - b, a - p, a, hz / a / 1e6, a / hz * 1e6);
+		printf("%-8s %8u %9.1f %10.1f %14.1f %10.1f %10.2f %12.4f\n", names[i], st[i].lines,
+		       b, p - b, a - b, a, hz / a / 1e6, a / hz * 1e6);
 		if (i == 0)
 			total = a;
 	}

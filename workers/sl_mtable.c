@@ -16,7 +16,17 @@ const char *const sl_mt_source_name[SL_MT_SRC_COUNT] = {
 
 struct sl_mt_slot {
 	uint32_t tag;                 /* high half of the series hash */
-	uint32_t idx1;                /* series index + 1; 0: empty */
+	uint32_t off1;                /* the record's arena offset / 8, + 1; 0: empty */
+};
+
+/* A raw form of a series' key, followed by its bytes
+ * (name|class|tags as sent). */
+struct sl_mt_alias {
+	uint64_t hash;                /* sl_statsd_hash of the raw form */
+	uint32_t series;              /* the series record's arena offset / 8 */
+	uint16_t len;
+	uint8_t tags_dup;
+	uint8_t pad;
 };
 
 struct sl_mt_name {
@@ -35,21 +45,24 @@ static uint32_t pow2_above(uint32_t n)
 }
 
 struct layout {
-	size_t index, names, series, arena, total;
+	size_t index, names, aliases, order, arena, total;
 };
 
 static int plan(const struct sl_mtable_conf *c, struct layout *l)
 {
 	uint32_t cap;
 
+	/* Arena offsets / 8 are 32-bit: up to 32 GiB. */
 	if (c->max_series == 0 || c->max_series > MAX_SERIES || c->max_per_name == 0 ||
+	    c->arena_bytes > (32ull << 30) ||
 	    c->dds_bins < SL_MT_DDS_START || c->dds_bins > SL_DDS_BINS_MAX)
 		return -EINVAL;
 	cap = pow2_above(c->max_series);
 	l->index = ALIGN64(sizeof(struct sl_mtable));
 	l->names = l->index + ALIGN64((size_t)cap * sizeof(struct sl_mt_slot));
-	l->series = l->names + ALIGN64((size_t)cap * sizeof(struct sl_mt_name));
-	l->arena = l->series + ALIGN64((size_t)c->max_series * sizeof(struct sl_mseries));
+	l->aliases = l->names + ALIGN64((size_t)cap * sizeof(struct sl_mt_name));
+	l->order = l->aliases + ALIGN64((size_t)cap * sizeof(struct sl_mt_slot));
+	l->arena = l->order + ALIGN64((size_t)c->max_series * sizeof(uint32_t));
 	l->total = l->arena + ALIGN64(c->arena_bytes);
 	return 0;
 }
@@ -74,7 +87,8 @@ struct sl_mtable *sl_mtable_init(void *mem, size_t size, const struct sl_mtable_
 	t->names_mask = t->index_mask;
 	t->index = (struct sl_mt_slot *)((uint8_t *)mem + l.index);
 	t->names = (struct sl_mt_name *)((uint8_t *)mem + l.names);
-	t->series = (struct sl_mseries *)((uint8_t *)mem + l.series);
+	t->aliases = (struct sl_mt_slot *)((uint8_t *)mem + l.aliases);
+	t->order = (uint32_t *)((uint8_t *)mem + l.order);
 	t->arena = (uint8_t *)mem + l.arena;
 	t->carrier.payload = (uint8_t *)t;
 	t->carrier.encoding = SL_ENC_MTABLE;
@@ -86,22 +100,37 @@ void sl_mtable_reset(struct sl_mtable *t)
 {
 	memset(t->index, 0, ((size_t)t->index_mask + 1) * sizeof(*t->index));
 	memset(t->names, 0, ((size_t)t->names_mask + 1) * sizeof(*t->names));
+	memset(t->aliases, 0, ((size_t)t->index_mask + 1) * sizeof(*t->aliases));
 	t->n = 0;
+	t->n_aliases = 0;
 	t->arena_used = 0;
+	t->arena_top = t->conf.arena_bytes & ~(uint64_t)7;
 	t->lines = 0;
 	t->start_ns = 0;
 	t->end_ns = 0;
 	memset(&t->st, 0, sizeof(t->st));
 }
 
+/* The arena is used from both ends: records and their keys from the
+ * bottom, packed together so that the lookups' working set stays dense;
+ * sketches, which are larger and touched a bin at a time, from the top. */
 static void *arena_alloc(struct sl_mtable *t, uint64_t n)
 {
 	uint64_t at = ALIGN8(t->arena_used);
 
-	if (at + n > t->conf.arena_bytes)
+	if (at + n > t->arena_top)
 		return NULL;
 	t->arena_used = at + n;
 	return t->arena + at;
+}
+
+static void *sketch_alloc(struct sl_mtable *t, uint64_t n)
+{
+	n = ALIGN8(n);
+	if (t->arena_top < n || t->arena_top - n < t->arena_used)
+		return NULL;
+	t->arena_top -= n;
+	return t->arena + t->arena_top;
 }
 
 /* Counts a new series of the name with hash h; refuses past the limit. */
@@ -175,12 +204,13 @@ static int key_eq(const char *k, uint32_t len, const struct sl_statsd *m)
 		for (uint32_t i_ = (uint32_t)(h) & (t)->index_mask;;              \
 		     i_ = (i_ + 1) & (t)->index_mask) {                           \
 			struct sl_mt_slot *sl_ = &(t)->index[i_];                 \
-			if (sl_->idx1 == 0) {                                     \
+			if (sl_->off1 == 0) {                                     \
 				(slot_out) = sl_;                                 \
 				break;                                            \
 			}                                                         \
 			if (sl_->tag == tag_) {                                   \
-				struct sl_mseries *c_ = &(t)->series[sl_->idx1 - 1]; \
+				struct sl_mseries *c_ = (struct sl_mseries *)      \
+					((t)->arena + (uint64_t)(sl_->off1 - 1) * 8); \
 				const char *key_ = sl_mtable_key(t, c_);          \
 				if (c_->hash == (h) && (eq_expr)) {               \
 					(s_out) = c_;                             \
@@ -198,32 +228,32 @@ static struct sl_mseries *insert(struct sl_mtable *t, struct sl_mt_slot *sl, uin
 				 uint8_t type, uint8_t source, enum sl_mt_result *res)
 {
 	struct sl_mseries *s;
-	uint8_t *key;
+	uint64_t off;
 
 	if (t->n >= t->conf.max_series) {
 		*res = SL_MT_SERIES_LIMIT;
 		return NULL;
 	}
-	key = arena_alloc(t, key_len);
-	if (key == NULL) {
+	s = arena_alloc(t, sizeof(*s) + key_len);
+	if (s == NULL) {
 		*res = SL_MT_MEMORY;
 		return NULL;
 	}
+	off = (uint64_t)((uint8_t *)s - t->arena);
 	if (name_take(t, sl_statsd_hash(name, name_len)) != 0) {
-		t->arena_used = (uint64_t)(key - t->arena);   /* give the room back */
+		t->arena_used = off;   /* give the room back */
 		*res = SL_MT_NAME_LIMIT;
 		return NULL;
 	}
-	s = &t->series[t->n];
 	memset(s, 0, sizeof(*s));
 	s->hash = h;
-	s->key_off = (uint32_t)(key - t->arena);
 	s->key_len = (uint16_t)key_len;
 	s->name_len = (uint8_t)name_len;
 	s->type = type;
 	s->source = source;
 	sl->tag = (uint32_t)(h >> 32);
-	sl->idx1 = ++t->n;
+	sl->off1 = (uint32_t)(off / 8) + 1;
+	t->order[t->n++] = (uint32_t)(off / 8);
 	return s;
 }
 
@@ -233,13 +263,13 @@ static int sketch_new(struct sl_mtable *t, struct sl_mseries *s)
 	if (s->type == SL_STATSD_SET) {
 		size_t sz = SL_HLL_SIZE_SPARSE(SL_MT_HLL_START);
 
-		s->u.hll = sl_hll_init(arena_alloc(t, sz), sz);
+		s->u.hll = sl_hll_init(sketch_alloc(t, sz), sz);
 		return s->u.hll != NULL ? 0 : -1;
 	}
 	if (s->type == SL_STATSD_TIMER || s->type == SL_STATSD_DISTRIBUTION) {
 		size_t sz = SL_DDS_SIZE(SL_MT_DDS_START);
 
-		s->u.dds = sl_ddsketch_init(arena_alloc(t, sz), sz, SL_MT_DDS_START);
+		s->u.dds = sl_ddsketch_init(sketch_alloc(t, sz), sz, SL_MT_DDS_START);
 		return s->u.dds != NULL ? 0 : -1;
 	}
 	return 0;
@@ -256,7 +286,7 @@ static int dds_grow(struct sl_mtable *t, struct sl_mseries *s)
 
 	if (nb <= bins)
 		return -1;
-	d = sl_ddsketch_init(arena_alloc(t, sz), sz, nb);
+	d = sl_ddsketch_init(sketch_alloc(t, sz), sz, nb);
 	if (d == NULL)
 		return -1;
 	sl_ddsketch_merge(d, s->u.dds);
@@ -285,7 +315,7 @@ static int hll_grow(struct sl_mtable *t, struct sl_mseries *s)
 
 	if (sl_hll_is_dense(s->u.hll))
 		return -1;
-	h = sl_hll_init(arena_alloc(t, sz), sz);
+	h = sl_hll_init(sketch_alloc(t, sz), sz);
 	if (h == NULL || sl_hll_merge(h, s->u.hll) != 0)
 		return -1;
 	s->u.hll = h;
@@ -344,6 +374,97 @@ static enum sl_mt_result values_add(struct sl_mtable *t, struct sl_mseries *s,
 	return SL_MT_OK;
 }
 
+/* Does k[0..len) equal name|class|tags_raw of m? */
+static int raw_eq(const char *k, uint32_t len, const struct sl_statsd *m)
+{
+	return len == m->name.n + 3 + m->tags_raw.n && memcmp(k, m->name.p, m->name.n) == 0 &&
+	       k[m->name.n + 1] == sl_statsd_class[m->type] &&
+	       (m->tags_raw.n == 0 || memcmp(k + m->name.n + 3, m->tags_raw.p, m->tags_raw.n) == 0);
+}
+
+static struct sl_mseries *at(const struct sl_mtable *t, uint32_t off8)
+{
+	return (struct sl_mseries *)(t->arena + (uint64_t)off8 * 8);
+}
+
+/* The alias slot for raw key h of m, or the empty slot it would take. */
+static struct sl_mt_slot *alias_slot(const struct sl_mtable *t, const struct sl_statsd *m,
+				     const struct sl_mt_alias **found)
+{
+	uint64_t h = m->raw_key;
+
+	*found = NULL;
+	for (uint32_t i = (uint32_t)h & t->index_mask;; i = (i + 1) & t->index_mask) {
+		struct sl_mt_slot *sl = &t->aliases[i];
+		const struct sl_mt_alias *a;
+
+		if (sl->off1 == 0)
+			return sl;
+		a = (const struct sl_mt_alias *)at(t, sl->off1 - 1);
+		if (sl->tag == (uint32_t)(h >> 32) && a->hash == h &&
+		    raw_eq((const char *)(a + 1), a->len, m)) {
+			*found = a;
+			return sl;
+		}
+	}
+}
+
+static void remember_raw(struct sl_mtable *t, const struct sl_statsd *m,
+			 const struct sl_mseries *s)
+{
+	const struct sl_mt_alias *found;
+	struct sl_mt_slot *sl;
+	struct sl_mt_alias *a;
+	uint32_t len = m->name.n + 3 + m->tags_raw.n;
+	char *b;
+
+	if (t->n_aliases >= t->conf.max_series)
+		return;
+	sl = alias_slot(t, m, &found);
+	if (found != NULL || (a = arena_alloc(t, sizeof(*a) + len)) == NULL)
+		return;
+	a->hash = m->raw_key;
+	a->series = (uint32_t)(((const uint8_t *)s - t->arena) / 8);
+	a->len = (uint16_t)len;
+	a->tags_dup = m->tags_dup;
+	b = (char *)(a + 1);
+	memcpy(b, m->name.p, m->name.n);
+	b[m->name.n] = '|';
+	b[m->name.n + 1] = sl_statsd_class[m->type];
+	b[m->name.n + 2] = '|';
+	if (m->tags_raw.n > 0)
+		memcpy(b + m->name.n + 3, m->tags_raw.p, m->tags_raw.n);
+	sl->tag = (uint32_t)(m->raw_key >> 32);
+	sl->off1 = (uint32_t)(((uint8_t *)a - t->arena) / 8) + 1;
+	t->n_aliases++;
+	t->st.aliases++;
+}
+
+enum sl_mt_result sl_mtable_add_fast(struct sl_mtable *t, const struct sl_statsd *m,
+				     uint64_t tsc, unsigned *tags_dup)
+{
+	const struct sl_mt_alias *a;
+	struct sl_mt_slot *sl;
+	struct sl_mseries *s;
+	enum sl_mt_result res;
+
+	/* Sent in canonical form: the raw key is the series key. */
+	FIND(t, m->raw_key, raw_eq(key_, c_->key_len, m), sl, s);
+	(void)sl;
+	*tags_dup = 0;
+	if (s == NULL) {
+		alias_slot(t, m, &a);
+		if (a == NULL)
+			return SL_MT_MISS;
+		s = at(t, a->series);
+		*tags_dup = a->tags_dup;
+	}
+	res = values_add(t, s, m, tsc);
+	t->lines += res == SL_MT_OK;
+	t->st.fast++;
+	return res;
+}
+
 enum sl_mt_result sl_mtable_add(struct sl_mtable *t, const struct sl_statsd *m, uint64_t tsc,
 				uint8_t source)
 {
@@ -358,19 +479,21 @@ enum sl_mt_result sl_mtable_add(struct sl_mtable *t, const struct sl_statsd *m, 
 		s = insert(t, sl, m->key, len, m->name.p, m->name.n, type, source, &res);
 		if (s == NULL)
 			return res;
-		sl_statsd_key_write(m, (char *)t->arena + s->key_off, len);
+		sl_statsd_key_write(m, (char *)(s + 1), len);
 		if (sketch_new(t, s) != 0) {
 			/* Undone: it was the last series inserted, at the end
 			 * of its probe chain, so its slot can be emptied. */
 			name_release(t, sl_statsd_hash(m->name.p, m->name.n));
-			t->arena_used = s->key_off;
-			sl->idx1 = 0;
+			t->arena_used = (uint64_t)((uint8_t *)s - t->arena);
+			sl->off1 = 0;
 			t->n--;
 			return SL_MT_MEMORY;
 		}
 	}
 	res = values_add(t, s, m, tsc);
 	t->lines += res == SL_MT_OK;
+	if (m->raw_key != m->key)
+		remember_raw(t, m, s);
 	return res;
 }
 
@@ -386,7 +509,7 @@ enum sl_mt_result sl_mtable_count(struct sl_mtable *t, uint64_t hash, const char
 		s = insert(t, sl, hash, key_len, key, name_len, SL_STATSD_COUNTER, source, &res);
 		if (s == NULL)
 			return res;
-		memcpy(t->arena + s->key_off, key, key_len);
+		memcpy((uint8_t *)(s + 1), key, key_len);
 	}
 	s->u.sum += v;
 	s->samples++;

@@ -2,10 +2,12 @@
  *
  * Keyed by the canonical series key of docs/metrics.md (name|class|tags,
  * its hash from the parser), open addressing with linear probing over a
- * preallocated index, series in a preallocated array, and their key bytes
- * and sketches in a bump arena that is emptied, never freed piecemeal,
- * when the table is reset. So nothing is allocated from the heap after
- * init and a reset costs a few memsets.
+ * preallocated index whose slots point straight at the series records.
+ * A record, its key bytes right after it, and its first sketch right
+ * after that live in a bump arena, so a lookup touches one index slot and
+ * then adjacent lines; the arena is emptied, never freed piecemeal, when
+ * the table is reset. So nothing is allocated from the heap after init
+ * and a reset costs a few memsets.
  *
  * Limits, each refusal returned (the caller counts it) and the line's
  * values lost, never the table: max_series series in all, max_per_name
@@ -63,6 +65,7 @@ enum sl_mt_result {
 	SL_MT_SERIES_LIMIT,   /* the table holds max_series series */
 	SL_MT_NAME_LIMIT,     /* the name holds max_per_name series */
 	SL_MT_MEMORY,         /* the arena cannot hold the key or sketch */
+	SL_MT_MISS,           /* sl_mtable_add_fast: not known, use sl_mtable_add */
 };
 
 #define SL_MT_DDS_START 128u       /* bins per store of a new sketch */
@@ -80,9 +83,10 @@ struct sl_mtable_conf {
 
 #define SL_MT_F_SET 0x1u          /* gauge: a value was set this interval */
 
+/* In the arena, followed by its canonical key's key_len bytes. */
 struct sl_mseries {
 	uint64_t hash;                /* the parser's series key */
-	uint32_t key_off;             /* canonical key bytes in the arena */
+	uint32_t pad;
 	uint16_t key_len;
 	uint8_t name_len;             /* the key starts with the name */
 	uint8_t type;                 /* enum sl_statsd_type; h is TIMER */
@@ -106,6 +110,8 @@ struct sl_mtable_stats {
 	uint64_t dds_grown;           /* sketches moved to a larger budget */
 	uint64_t dds_collapsed;       /* values added to a sketch at its limit */
 	uint64_t hll_grown;           /* sets moved to a larger block */
+	uint64_t fast;                /* lines found by their raw form */
+	uint64_t aliases;             /* raw forms remembered for a series */
 };
 
 struct sl_mtable {
@@ -120,12 +126,27 @@ struct sl_mtable {
 	struct sl_mtable_conf conf;
 	uint32_t n;                   /* series used */
 	uint32_t index_mask, names_mask;
-	uint64_t arena_used;
+	uint64_t arena_used;          /* records and keys, from the bottom */
+	uint64_t arena_top;           /* sketches, from the top down */
 	struct sl_mt_slot *index;
 	struct sl_mt_name *names;
-	struct sl_mseries *series;
+	struct sl_mt_slot *aliases;   /* raw key -> alias record */
+	uint32_t n_aliases;
+	uint32_t *order;              /* arena offset / 8 of each series, in order */
 	uint8_t *arena;
 };
+
+/* Arena bytes in use: records and keys, and sketches. */
+static inline uint64_t sl_mtable_bytes(const struct sl_mtable *t)
+{
+	return t->arena_used + ((t->conf.arena_bytes & ~(uint64_t)7) - t->arena_top);
+}
+
+/* The i-th series (0 .. n-1), in the order they appeared. */
+static inline struct sl_mseries *sl_mtable_series(const struct sl_mtable *t, uint32_t i)
+{
+	return (struct sl_mseries *)(t->arena + (uint64_t)t->order[i] * 8);
+}
 
 /* Bytes of one table for conf (header, index, names, series, arena). */
 size_t sl_mtable_size(const struct sl_mtable_conf *conf);
@@ -137,9 +158,20 @@ struct sl_mtable *sl_mtable_init(void *mem, size_t size, const struct sl_mtable_
 /* Empties the table: series, keys and sketches; keeps conf and worker. */
 void sl_mtable_reset(struct sl_mtable *t);
 
-/* Aggregates one parsed line arriving at tsc. */
+/* Aggregates one parsed line arriving at tsc. When its tags were not sent
+ * in canonical form, remembers the raw form for sl_mtable_add_fast (as
+ * long as there is room: at most max_series raw forms). */
 enum sl_mt_result sl_mtable_add(struct sl_mtable *t, const struct sl_statsd *m, uint64_t tsc,
 				uint8_t source);
+
+/* The fast path, for a line from sl_statsd_parse_fast: its series found
+ * by its raw form (the line's text of name, type and tags), either because
+ * that is the canonical key or because sl_mtable_add saw the same raw form
+ * before and remembered it. Aggregates and returns SL_MT_OK, *tags_dup
+ * set as sl_statsd_parse would have; SL_MT_MISS when unknown: the caller
+ * parses the line in full and calls sl_mtable_add. */
+enum sl_mt_result sl_mtable_add_fast(struct sl_mtable *t, const struct sl_statsd *m,
+				     uint64_t tsc, unsigned *tags_dup);
 
 /* Adds v to the counter series of canonical key key[0..key_len) (hash:
  * sl_statsd_hash of it; the name is its first name_len bytes). For series
@@ -149,7 +181,8 @@ enum sl_mt_result sl_mtable_count(struct sl_mtable *t, uint64_t hash, const char
 
 static inline const char *sl_mtable_key(const struct sl_mtable *t, const struct sl_mseries *s)
 {
-	return (const char *)t->arena + s->key_off;
+	(void)t;
+	return (const char *)(s + 1);
 }
 
 /* The series of key key[0..len) with hash h, or NULL. */

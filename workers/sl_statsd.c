@@ -389,9 +389,10 @@ static int parse_timestamp(const char *p, uint32_t n, struct sl_statsd *o)
 	return 0;
 }
 
-/* Fields p[0..n), each after a '|'. tags/raw: see parse_tags. */
+/* Fields p[0..n), each after a '|'. tags/raw: see parse_tags; without
+ * full, the tag field is only delimited (its text in *tags), not read. */
 static int parse_fields(const char *p, uint32_t n, struct sl_statsd *o,
-			struct sl_str *tags, int *raw)
+			struct sl_str *tags, int *raw, int full)
 {
 	uint32_t s = 0;
 	int have_tags = 0;
@@ -414,7 +415,9 @@ static int parse_fields(const char *p, uint32_t n, struct sl_statsd *o,
 			if (have_tags)
 				return refuse(o, SL_STATSD_DROP_BAD_TAG);
 			have_tags = 1;
-			if (parse_tags(f + 1, len - 1, o, raw) != 0)
+			if (len == 1)
+				return refuse(o, SL_STATSD_DROP_BAD_TAG);
+			if (full && parse_tags(f + 1, len - 1, o, raw) != 0)
 				return -EINVAL;
 			*tags = (struct sl_str){ f + 1, len - 1 };
 			break;
@@ -437,7 +440,19 @@ static int parse_fields(const char *p, uint32_t n, struct sl_statsd *o,
 	return 0;
 }
 
-int sl_statsd_parse(const char *p, uint32_t n, struct sl_statsd *o)
+/* The raw form's hash: name|class|tag field as sent. */
+static uint64_t raw_key(const struct sl_statsd *o)
+{
+	struct hstate s = { FNV_OFFSET, 0, 0, 0 };
+	const char sep[3] = { '|', sl_statsd_class[o->type], '|' };
+
+	h_feed(&s, o->name.p, o->name.n);
+	h_feed(&s, sep, 3);
+	h_feed(&s, o->tags_raw.p, o->tags_raw.n);
+	return h_final(&s);
+}
+
+static int parse(const char *p, uint32_t n, struct sl_statsd *o, int full)
 {
 	enum sl_statsd_type type;
 	struct sl_str tags = { NULL, 0 };
@@ -482,12 +497,28 @@ int sl_statsd_parse(const char *p, uint32_t n, struct sl_statsd *o)
 	o->type = (uint8_t)type;
 	if (parse_values(p + v0, v1 - v0, o) != 0)
 		return -EINVAL;
-	if (parse_fields(p + t1, n - t1, o, &tags, &raw) != 0)
+	if (parse_fields(p + t1, n - t1, o, &tags, &raw, full) != 0)
 		return -EINVAL;
+	o->tags_raw = tags;
+	if (!full) {
+		o->raw_key = raw_key(o);
+		return 0;
+	}
 	if (o->n_tags > 1)
 		sort_tags(o, &raw);
 	series_key(o, o->n_tags > 0 && raw ? &tags : NULL);
+	o->raw_key = o->n_tags == 0 || raw ? o->key : raw_key(o);
 	return 0;
+}
+
+int sl_statsd_parse(const char *p, uint32_t n, struct sl_statsd *o)
+{
+	return parse(p, n, o, 1);
+}
+
+int sl_statsd_parse_fast(const char *p, uint32_t n, struct sl_statsd *o)
+{
+	return parse(p, n, o, 0);
 }
 
 int sl_statsd_key_write(const struct sl_statsd *o, char *buf, uint32_t cap)

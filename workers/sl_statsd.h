@@ -93,6 +93,11 @@ struct sl_statsd {
 	double rate;           /* 1.0 when absent */
 	int64_t timestamp;     /* unix seconds when SL_STATSD_F_TIMESTAMP, else 0 */
 	uint64_t key;          /* series key: sl_statsd_hash of the canonical key */
+	/* The line's own form of its key, name|class|tags as sent (the tag
+	 * field's text, tags_raw, unsorted): raw_key is sl_statsd_hash of it,
+	 * equal to key when the tags were sent in canonical form. */
+	uint64_t raw_key;
+	struct sl_str tags_raw;
 	struct sl_str set;     /* sets: the member, opaque bytes; else empty */
 	struct sl_str container; /* |c: DogStatsD container id, empty if absent */
 	double values[SL_STATSD_MAX_VALUES]; /* sets: unused */
@@ -103,6 +108,16 @@ struct sl_statsd {
  * sl_statsd_next_line strips it). Returns 0, or -EINVAL with out->drop the
  * reason; the other fields are then unspecified. */
 int sl_statsd_parse(const char *p, uint32_t n, struct sl_statsd *out);
+
+/* The aggregation's fast path: parses p[0..n) as sl_statsd_parse does,
+ * refusing exactly the same faults outside the tag field, but takes the
+ * tag field as its raw text without reading it: tags_raw and raw_key are
+ * set; tags, n_tags, tags_dup, canon_len and key are not. Returns 0, or
+ * -EINVAL (out->drop unspecified: run sl_statsd_parse for the reason). A
+ * line this accepts is valid if and only if its tag field is; a caller
+ * that has seen the same raw key and text accepted by sl_statsd_parse
+ * before knows both without reading the tags again. */
+int sl_statsd_parse_fast(const char *p, uint32_t n, struct sl_statsd *out);
 
 /* What a counter adds to its sum for value i: the value over the sample
  * rate (a line sampled at @0.1 stands for ten). */

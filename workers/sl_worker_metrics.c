@@ -189,6 +189,19 @@ void sl_worker_metric_line(struct sl_worker *w, const char *p, uint32_t n, uint6
 		w->c.rec_drop[SL_REC_DROP_METRIC_TRUNCATED]++;
 		return;
 	}
+	/* A series seen before in the same raw form needs no tag parsing: the
+	 * fast path finds it by its text; anything else is parsed in full. */
+	if (sl_statsd_parse_fast(p, n, &m) == 0) {
+		unsigned dup;
+		enum sl_mt_result r = sl_mtable_add_fast(w->mt, &m, tsc, &dup);
+
+		if (r != SL_MT_MISS) {
+			w->c.metric_tags_dup += dup;
+			w->c.metric_values += m.n_values;
+			count_result(w, r);
+			return;
+		}
+	}
 	if (sl_statsd_parse(p, n, &m) != 0) {
 		w->c.rec_drop[SL_REC_DROP_STATSD(m.drop)]++;
 		return;
@@ -269,6 +282,8 @@ static int hand(struct sl_worker *w, int64_t end_ns)
 	w->c.metric_dds_grown += t->st.dds_grown;
 	w->c.metric_dds_collapsed += t->st.dds_collapsed;
 	w->c.metric_hll_grown += t->st.hll_grown;
+	w->c.metric_fast += t->st.fast;
+	w->c.metric_aliases += t->st.aliases;
 	w->c.metric_tables++;
 	t->state = SL_MT_HANDED;
 	t->carrier.handed_tsc = rte_rdtsc();

@@ -13,6 +13,10 @@
  *     rewritten with its tags reversed and rotated, and each rewrite parses
  *     to the same key, tags and canonical length (only when no key is
  *     repeated: then the last one wins and order matters by design);
+ *   - sl_statsd_parse_fast agrees with the full parse: it accepts every
+ *     line the full parse accepts, with the same values, type, rate,
+ *     fields and raw key; a line only it accepts is refused by the full
+ *     parse for its tags;
  *   - every accepted line is aggregated into a small table
  *     (workers/sl_mtable.h: 32 series, 4 per name, a 48 KiB arena, so its
  *     limits and sketch growth are reached): a refusal is one of its
@@ -152,7 +156,50 @@ static struct sl_mtable *table(void)
 	return t;
 }
 
-static void aggregate(struct sl_mtable *t, const struct sl_statsd *o)
+static void fast_agrees(const char *p, uint32_t n, int rc, const struct sl_statsd *o)
+{
+	static struct sl_statsd f;
+	int rf = sl_statsd_parse_fast(p, n, &f);
+
+	if (rc != 0) {
+		if (rf == 0 && o->drop != SL_STATSD_DROP_BAD_TAG &&
+		    o->drop != SL_STATSD_DROP_TOO_MANY_TAGS)
+			__builtin_trap();
+		return;
+	}
+	if (rf != 0 || f.type != o->type || f.n_values != o->n_values || f.flags != o->flags ||
+	    f.delta_mask != o->delta_mask || f.rate != o->rate || f.timestamp != o->timestamp ||
+	    f.raw_key != o->raw_key || f.tags_raw.p != o->tags_raw.p ||
+	    f.tags_raw.n != o->tags_raw.n || f.set.p != o->set.p || f.set.n != o->set.n ||
+	    f.container.n != o->container.n ||
+	    memcmp(f.values, o->values, o->n_values * sizeof(double)) != 0)
+		__builtin_trap();
+}
+
+/* After an accepted line is aggregated, its raw form finds the series. */
+static void fast_finds(struct sl_mtable *t, const char *p, uint32_t n, const struct sl_statsd *o,
+		       const struct sl_mseries *s)
+{
+	static struct sl_statsd f;
+	unsigned dup;
+	uint32_t before = s->samples;
+
+	if (sl_statsd_parse_fast(p, n, &f) != 0)
+		__builtin_trap();
+	enum sl_mt_result r = sl_mtable_add_fast(t, &f, 2, &dup);
+
+	if (r == SL_MT_MISS) {
+		/* Only a raw form the table had no room to remember. */
+		if (o->raw_key == o->key || t->n_aliases < t->conf.max_series)
+			__builtin_trap();
+		return;
+	}
+	if (dup != o->tags_dup || (r == SL_MT_OK && s->type != SL_STATSD_SET &&
+				  s->samples != before + o->n_values))
+		__builtin_trap();
+}
+
+static void aggregate(struct sl_mtable *t, const char *p, uint32_t n, const struct sl_statsd *o)
 {
 	static char key[KEY_CAP];
 	enum sl_mt_result r = sl_mtable_add(t, o, 1, SL_MT_SRC_STATSD);
@@ -164,6 +211,8 @@ static void aggregate(struct sl_mtable *t, const struct sl_statsd *o)
 		__builtin_trap();
 	if (r == SL_MT_OK && (s == NULL || s->type != type))
 		__builtin_trap();
+	if (r == SL_MT_OK)
+		fast_finds(t, p, n, o, s);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -184,8 +233,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int rc = sl_statsd_parse(p, line.n, &o);
 
 		check(p, line.n, rc, &o);
+		fast_agrees(p, line.n, rc, &o);
 		if (rc == 0)
-			aggregate(t, &o);
+			aggregate(t, p, line.n, &o);
 		if (rc == 0 && o.n_tags > 1 && o.tags_dup == 0) {
 			permuted(p, line.n, &o, 0);
 			permuted(p, line.n, &o, 1 + (unsigned)(line.n % (o.n_tags - 1)));

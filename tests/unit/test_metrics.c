@@ -76,6 +76,64 @@ static void test_counters_and_keys(void **state)
 	free(t);
 }
 
+/* The fast path: as the worker runs it. Returns the result and whether
+ * the fast path took the line. */
+static enum sl_mt_result line_in(struct sl_mtable *t, const char *line, int *fast,
+				 unsigned *dup)
+{
+	struct sl_statsd m;
+	uint32_t n = (uint32_t)strlen(line);
+
+	*fast = 0;
+	*dup = 0;
+	if (sl_statsd_parse_fast(line, n, &m) == 0) {
+		enum sl_mt_result r = sl_mtable_add_fast(t, &m, 0, dup);
+
+		if (r != SL_MT_MISS) {
+			*fast = 1;
+			return r;
+		}
+	}
+	if (sl_statsd_parse(line, n, &m) != 0)
+		return SL_MT_MISS;
+	*dup = m.tags_dup;
+	return sl_mtable_add(t, &m, 0, SL_MT_SRC_STATSD);
+}
+
+static void test_fast_path(void **state)
+{
+	struct sl_mtable *t = table_new(64, 64, 1 << 16);
+	unsigned dup;
+	int fast;
+
+	(void)state;
+	/* Canonical tags: the raw form is the key, found from the first repeat. */
+	assert_int_equal(line_in(t, "a:1|c|#x:1,y:2", &fast, &dup), SL_MT_OK);
+	assert_false(fast);
+	assert_int_equal(line_in(t, "a:2|c|#x:1,y:2|@0.5", &fast, &dup), SL_MT_OK);
+	assert_true(fast);
+	/* Another order: parsed in full once, then found by its own form. */
+	assert_int_equal(line_in(t, "a:1|c|#y:2,x:1", &fast, &dup), SL_MT_OK);
+	assert_false(fast);
+	assert_int_equal(line_in(t, "a:1|c|#y:2,x:1", &fast, &dup), SL_MT_OK);
+	assert_true(fast);
+	/* A duplicate key: the same count of dropped tags either way. */
+	assert_int_equal(line_in(t, "a:1|c|#x:0,y:2,x:1", &fast, &dup), SL_MT_OK);
+	assert_false(fast);
+	assert_int_equal(dup, 1);
+	assert_int_equal(line_in(t, "a:1|c|#x:0,y:2,x:1", &fast, &dup), SL_MT_OK);
+	assert_true(fast);
+	assert_int_equal(dup, 1);
+	assert_int_equal(t->n, 1);
+	assert_true(find(t, "a|c|x:1,y:2")->u.sum == 9.0);
+	/* A bad tag is never taken by the fast path. */
+	assert_int_equal(line_in(t, "a:1|c|#x:1,,y:2", &fast, &dup), SL_MT_MISS);
+	assert_false(fast);
+	assert_int_equal(t->st.fast, 3);
+	assert_int_equal(t->st.aliases, 2);
+	free(t);
+}
+
 static void test_gauges(void **state)
 {
 	struct sl_mtable *t = table_new(64, 64, 1 << 16);
@@ -120,7 +178,7 @@ static void test_sketches_grow(void **state)
 		    0.011);
 	/* A set: 144-byte sparse, then 1 KiB, then a dense-sized block that
 	 * stays a sparse list up to 4,096 members and turns dense beyond. */
-	used = t->arena_used;
+	used = sl_mtable_bytes(t);
 	for (int i = 0; i < 5000; i++) {
 		snprintf(line, sizeof(line), "u:user-%d|s", i % 2500);
 		assert_int_equal(add(t, line, 0), SL_MT_OK);
@@ -136,7 +194,7 @@ static void test_sketches_grow(void **state)
 	assert_true(sl_hll_is_dense(s->u.hll));
 	assert_int_equal(t->st.hll_grown, 2);
 	assert_true(fabs(sl_hll_estimate(s->u.hll) / 6000 - 1) < 0.03);
-	assert_true(t->arena_used - used < 20000);
+	assert_true(sl_mtable_bytes(t) - used < 20000);
 	free(t);
 }
 
@@ -267,6 +325,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counters_and_keys),
+		cmocka_unit_test(test_fast_path),
 		cmocka_unit_test(test_gauges),
 		cmocka_unit_test(test_sketches_grow),
 		cmocka_unit_test(test_limits),
