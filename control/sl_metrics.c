@@ -81,6 +81,7 @@ static void entry_free(struct sl_mentry *e)
 	free(e->key);
 	free(e->hll);
 	free(e->dds);
+	free(e->pend);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -199,17 +200,45 @@ static int timer_merge(struct sl_mentry *e, const struct sl_ddsketch *src)
 	return sl_ddsketch_merge(e->dds, src);
 }
 
-/* Latest set wins (arrival TSC, one clock for every lcore); deltas of a
- * worker without a set of its own are added to the result. */
-static void gauge_merge(struct sl_mentry *e, const struct sl_mseries *s)
+static int pend(struct sl_mentry *e, double d, uint64_t tsc)
 {
-	if ((s->flags & SL_MT_F_SET) && (!e->set_now || s->u.g.set_tsc >= e->set_tsc)) {
+	if (e->n_pend == e->cap_pend) {
+		uint32_t cap = e->cap_pend ? e->cap_pend * 2 : 4;
+		struct sl_gdelta *p = realloc(e->pend, cap * sizeof(*p));
+
+		if (p == NULL)
+			return -ENOMEM;
+		e->pend = p;
+		e->cap_pend = cap;
+	}
+	e->pend[e->n_pend++] = (struct sl_gdelta){ d, tsc };
+	return 0;
+}
+
+/* The latest set wins (arrival TSC: one clock for every lcore), with its
+ * worker's deltas after it; every other sum of deltas is kept with the
+ * arrival of its last delta, and counts at the emit when that is after
+ * the winning set (sl_metrics_out.c, settle). */
+static int gauge_merge(struct sl_mentry *e, const struct sl_mseries *s)
+{
+	int rc = 0;
+
+	if (s->flags & SL_MT_F_PRE)
+		rc |= pend(e, s->u.g.pre, s->u.g.pre_tsc);
+	if (!(s->flags & SL_MT_F_SET))
+		return rc;
+	if (!e->set_now || s->u.g.set_tsc >= e->set_tsc) {
+		if (e->set_now)
+			rc |= pend(e, e->post, e->post_tsc);   /* the old winner's */
 		e->set_now = 1;
 		e->set_tsc = s->u.g.set_tsc;
 		e->value = s->u.g.value;
+		e->post = s->u.g.post;
+		e->post_tsc = s->u.g.post_tsc;
+	} else {
+		rc |= pend(e, s->u.g.post, s->u.g.post_tsc);
 	}
-	if (!(s->flags & SL_MT_F_SET))
-		e->delta += s->u.g.delta;
+	return rc;
 }
 
 static int series_merge(struct sl_mentry *e, const struct sl_mseries *s)
@@ -221,8 +250,7 @@ static int series_merge(struct sl_mentry *e, const struct sl_mseries *s)
 		e->sum += s->u.sum;
 		return 0;
 	case SL_STATSD_GAUGE:
-		gauge_merge(e, s);
-		return 0;
+		return gauge_merge(e, s);
 	case SL_STATSD_SET:
 		return set_merge(e, s->u.hll);
 	default:
@@ -278,7 +306,8 @@ static void next_interval(struct sl_metrics *m)
 		e->touched = 0;
 		e->samples = 0;
 		e->sum = 0;
-		e->delta = 0;
+		e->post = 0;
+		e->n_pend = 0;
 		e->set_now = 0;
 		if (e->hll != NULL)
 			sl_hll_clear(e->hll);

@@ -8,6 +8,12 @@
 #include "sl_ctl_out.h"
 #include "sl_metrics.h"
 
+/* A sum of gauge deltas of one worker and the arrival of its last one. */
+struct sl_gdelta {
+	double d;
+	uint64_t tsc;
+};
+
 /* One series merged over workers. */
 struct sl_mentry {
 	uint64_t hash;                /* 0 in an empty slot is not enough: key == NULL */
@@ -23,9 +29,12 @@ struct sl_mentry {
 	uint64_t samples;             /* values this interval */
 	double sum;                   /* counter: this interval */
 	double total;                 /* counter: since the series appeared */
-	double value;                 /* gauge: current value */
-	double delta;                 /* gauge: deltas this interval without a set */
+	double value;                 /* gauge: current value (the winning set's) */
+	double post;                  /* gauge: the winning worker's deltas after it */
 	uint64_t set_tsc;             /* gauge: arrival of the winning set */
+	uint64_t post_tsc;            /* gauge: ... and of its worker's last delta after it */
+	struct sl_gdelta *pend;       /* gauge: other deltas of the interval */
+	uint32_t n_pend, cap_pend;
 	double t_count, t_sum;        /* timer: since the series appeared */
 	struct sl_hll *hll;           /* set: this interval */
 	struct sl_ddsketch *dds;      /* timer: this interval */

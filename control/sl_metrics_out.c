@@ -41,11 +41,26 @@ static void json_double(struct sl_wbuf *w, double v)
 	sl_json_raw(w, buf, (uint32_t)fmt_double(buf, sizeof(buf), v));
 }
 
+/* The gauge after this interval: the winning set and its worker's deltas
+ * after it (or, without a set, the value carried over), plus every other
+ * worker's deltas that arrived after the winning set. Exact unless one
+ * worker's deltas straddle another worker's later set (a sum counts by
+ * its last delta's arrival). */
+static double gauge_now(const struct sl_mentry *e)
+{
+	double v = e->set_now ? e->value + e->post : e->value;
+
+	for (uint32_t i = 0; i < e->n_pend; i++)
+		if (!e->set_now || e->pend[i].tsc > e->set_tsc)
+			v += e->pend[i].d;
+	return v;
+}
+
 double sl_mentry_value(const struct sl_mentry *e)
 {
 	switch (e->type) {
 	case SL_STATSD_COUNTER: return e->sum;
-	case SL_STATSD_GAUGE: return e->value + e->delta;   /* settled: delta 0 */
+	case SL_STATSD_GAUGE: return gauge_now(e);
 	case SL_STATSD_SET: return e->hll ? round(sl_hll_estimate(e->hll)) : 0;
 	default: return e->dds ? sl_ddsketch_count(e->dds) : 0;
 	}
@@ -164,8 +179,9 @@ static void encode_line(struct sl_wbuf *w, const void *arg)
 static void settle(struct sl_mentry *e)
 {
 	if (e->type == SL_STATSD_GAUGE) {
-		e->value += e->delta;
-		e->delta = 0;
+		e->value = gauge_now(e);
+		e->post = 0;
+		e->n_pend = 0;
 		e->has_value = 1;
 	} else if (e->type == SL_STATSD_COUNTER) {
 		e->total += e->sum;

@@ -341,15 +341,18 @@ static void gauge_add(struct sl_mseries *s, const struct sl_statsd *m, uint64_t 
 
 		if (!(m->delta_mask >> i & 1)) {
 			s->u.g.value = v;
+			s->u.g.post = 0;
 			s->u.g.set_tsc = tsc;
 			s->flags |= SL_MT_F_SET;
 		} else if (s->flags & SL_MT_F_SET) {
-			s->u.g.value += v;
+			s->u.g.post += v;
+			s->u.g.post_tsc = tsc;
 		} else {
-			s->u.g.delta += v;
+			s->u.g.pre += v;
+			s->u.g.pre_tsc = tsc;
+			s->flags |= SL_MT_F_PRE;
 		}
 	}
-	s->u.g.last_tsc = tsc;
 }
 
 static enum sl_mt_result values_add(struct sl_mtable *t, struct sl_mseries *s,

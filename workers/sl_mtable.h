@@ -16,9 +16,10 @@
  *
  * Aggregation per class:
  *   counter       sum of value / rate
- *   gauge         last value set, deltas added after it; deltas before any
- *                 set in the interval are kept apart, for the merge to add
- *                 to the value the control core carried over
+ *   gauge         the last value set and the deltas after it, and the
+ *                 deltas before any set, each sum with the arrival of its
+ *                 last delta, for the merge to order them against other
+ *                 workers' sets (the value is set + post)
  *   set           HyperLogLog (common/sl_hll.h): a 144-byte sparse block,
  *                 then 1 KiB, then dense 16 KiB as members arrive
  *   timer, h, d   DDSketch (common/sl_ddsketch.h), each value weighted
@@ -82,6 +83,7 @@ struct sl_mtable_conf {
 };
 
 #define SL_MT_F_SET 0x1u          /* gauge: a value was set this interval */
+#define SL_MT_F_PRE 0x2u          /* gauge: a delta came before any set */
 
 /* In the arena, followed by its canonical key's key_len bytes. */
 struct sl_mseries {
@@ -96,10 +98,12 @@ struct sl_mseries {
 	union {
 		double sum;                  /* counter */
 		struct {
-			double value;        /* after the last set (SL_MT_F_SET) */
-			double delta;        /* added before any set */
+			double value;        /* the last value set (SL_MT_F_SET) */
+			double post;         /* deltas after it */
+			double pre;          /* deltas before any set */
 			uint64_t set_tsc;    /* arrival of the last set */
-			uint64_t last_tsc;   /* arrival of the last value */
+			uint64_t post_tsc;   /* ... of the last delta after it */
+			uint64_t pre_tsc;    /* ... of the last delta before any set */
 		} g;
 		struct sl_hll *hll;          /* set */
 		struct sl_ddsketch *dds;     /* timer, distribution */

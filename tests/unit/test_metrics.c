@@ -144,15 +144,16 @@ static void test_gauges(void **state)
 	add(t, "g:-1|g", 2);
 	s = find(t, "g|g|");
 	assert_false(s->flags & SL_MT_F_SET);
-	assert_true(s->u.g.delta == 2.0);
+	assert_true(s->u.g.pre == 2.0);
+	assert_int_equal(s->u.g.pre_tsc, 2);
 	add(t, "g:10|g", 3);
 	add(t, "g:+5:-2|g", 4);           /* multi-value: both deltas */
 	assert_true(s->flags & SL_MT_F_SET);
-	assert_true(s->u.g.value == 13.0);
+	assert_true(s->u.g.value == 10.0 && s->u.g.post == 3.0);
 	assert_int_equal(s->u.g.set_tsc, 3);
-	assert_int_equal(s->u.g.last_tsc, 4);
+	assert_int_equal(s->u.g.post_tsc, 4);
 	add(t, "g:0:-5|g", 5);            /* set 0, then a delta: -5 */
-	assert_true(s->u.g.value == -5.0);
+	assert_true(s->u.g.value + s->u.g.post == -5.0);
 	free(t);
 }
 
@@ -311,6 +312,66 @@ static void test_merge_equals_union(void **state)
 	free(cfg);
 }
 
+/* A gauge updated through two workers in one interval: ordered by arrival
+ * as one server would. Each case: lines (worker, tsc, line), expected. */
+struct gline {
+	int w;
+	uint64_t tsc;
+	const char *line;
+};
+
+static double two_workers(const struct gline *g, unsigned n, double carried)
+{
+	struct sl_config *cfg = calloc(1, sizeof(*cfg));
+	struct sl_mtable *w[2] = { table_new(8, 8, 1 << 16), table_new(8, 8, 1 << 16) };
+	char err[128];
+	struct sl_metrics *m;
+	double v;
+
+	sl_config_defaults(cfg);
+	m = sl_metrics_create(cfg, 3, 0, err, sizeof(err));
+	assert_non_null(m);
+	if (!isnan(carried)) {
+		/* A previous interval that left the gauge at `carried`. */
+		char line[32];
+
+		snprintf(line, sizeof(line), "g:%g|g", carried);
+		add(w[0], line, 1);
+		w[0]->end_ns = 1;
+		sl_metrics_add_table(m, w[0], NULL, 0);
+		sl_metrics_finish(m, NULL);
+	}
+	for (unsigned i = 0; i < n; i++)
+		add(w[g[i].w], g[i].line, g[i].tsc);
+	for (int i = 0; i < 2; i++) {
+		w[i]->end_ns = 20000000000;
+		sl_metrics_add_table(m, w[i], NULL, 0);
+	}
+	v = sl_metrics_value(m, "g|g|", 4);
+	sl_metrics_destroy(m);
+	free(w[0]);
+	free(w[1]);
+	free(cfg);
+	return v;
+}
+
+static void test_gauge_over_workers(void **state)
+{
+	static const struct gline before[] = { { 1, 10, "g:+5|g" }, { 0, 20, "g:100|g" } };
+	static const struct gline after[] = { { 0, 10, "g:10|g" }, { 1, 20, "g:20|g" },
+					      { 0, 30, "g:+1|g" } };
+	static const struct gline both[] = { { 0, 10, "g:10|g" }, { 1, 20, "g:20|g" },
+					     { 0, 30, "g:+1|g" }, { 1, 40, "g:+2|g" } };
+	static const struct gline deltas[] = { { 0, 10, "g:+1|g" }, { 1, 20, "g:-3|g" } };
+
+	(void)state;
+	assert_true(two_workers(before, 2, NAN) == 100);
+	assert_true(two_workers(after, 3, NAN) == 21);
+	assert_true(two_workers(both, 4, NAN) == 23);
+	/* No set in the interval: the carried value plus every delta. */
+	assert_true(two_workers(deltas, 2, 7) == 5);
+}
+
 static int group_setup(void **state)
 {
 	char *argv[] = { "test_metrics", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
@@ -330,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_sketches_grow),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_merge_equals_union),
+		cmocka_unit_test(test_gauge_over_workers),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
