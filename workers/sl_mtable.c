@@ -1,5 +1,6 @@
 /* The metric aggregation table (see sl_mtable.h). */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "sl_mtable.h"
@@ -14,20 +15,22 @@ const char *const sl_mt_source_name[SL_MT_SRC_COUNT] = {
 #define ALIGN8(x) (((x) + 7u) & ~(uint64_t)7u)
 #define ALIGN64(x) (((x) + 63u) & ~(size_t)63u)
 
-struct sl_mt_slot {
-	uint32_t tag;                 /* high half of the series hash */
-	uint32_t off1;                /* the record's arena offset / 8, + 1; 0: empty */
-};
+/* A raw form of a series' key, followed by its bytes (name|class|tags
+ * as sent), in the same index as the series: its first 16 bytes line up
+ * with a series record's, type SL_MT_ALIAS telling them apart. */
+#define SL_MT_ALIAS 0xffu
 
-/* A raw form of a series' key, followed by its bytes
- * (name|class|tags as sent). */
 struct sl_mt_alias {
 	uint64_t hash;                /* sl_statsd_hash of the raw form */
 	uint32_t series;              /* the series record's arena offset / 8 */
 	uint16_t len;
 	uint8_t tags_dup;
-	uint8_t pad;
+	uint8_t type;                 /* SL_MT_ALIAS */
 };
+
+_Static_assert(offsetof(struct sl_mt_alias, type) == offsetof(struct sl_mseries, type) &&
+	       offsetof(struct sl_mt_alias, hash) == offsetof(struct sl_mseries, hash),
+	       "an alias and a series are told apart by type");
 
 struct sl_mt_name {
 	uint64_t hash;                /* sl_statsd_hash of the name; 0: empty */
@@ -45,7 +48,7 @@ static uint32_t pow2_above(uint32_t n)
 }
 
 struct layout {
-	size_t index, names, aliases, order, arena, total;
+	size_t index, names, order, arena, total;
 };
 
 static int plan(const struct sl_mtable_conf *c, struct layout *l)
@@ -59,9 +62,9 @@ static int plan(const struct sl_mtable_conf *c, struct layout *l)
 		return -EINVAL;
 	cap = pow2_above(c->max_series);
 	l->index = ALIGN64(sizeof(struct sl_mtable));
-	l->names = l->index + ALIGN64((size_t)cap * sizeof(struct sl_mt_slot));
-	l->aliases = l->names + ALIGN64((size_t)cap * sizeof(struct sl_mt_name));
-	l->order = l->aliases + ALIGN64((size_t)cap * sizeof(struct sl_mt_slot));
+	/* The index holds the series and as many aliases: twice the slots. */
+	l->names = l->index + ALIGN64((size_t)cap * 2 * sizeof(struct sl_mt_slot));
+	l->order = l->names + ALIGN64((size_t)cap * sizeof(struct sl_mt_name));
 	l->arena = l->order + ALIGN64((size_t)c->max_series * sizeof(uint32_t));
 	l->total = l->arena + ALIGN64(c->arena_bytes);
 	return 0;
@@ -83,11 +86,10 @@ struct sl_mtable *sl_mtable_init(void *mem, size_t size, const struct sl_mtable_
 		return NULL;
 	memset(t, 0, sizeof(*t));
 	t->conf = *conf;
-	t->index_mask = pow2_above(conf->max_series) - 1;
-	t->names_mask = t->index_mask;
+	t->names_mask = pow2_above(conf->max_series) - 1;
+	t->index_mask = t->names_mask * 2 + 1;
 	t->index = (struct sl_mt_slot *)((uint8_t *)mem + l.index);
 	t->names = (struct sl_mt_name *)((uint8_t *)mem + l.names);
-	t->aliases = (struct sl_mt_slot *)((uint8_t *)mem + l.aliases);
 	t->order = (uint32_t *)((uint8_t *)mem + l.order);
 	t->arena = (uint8_t *)mem + l.arena;
 	t->carrier.payload = (uint8_t *)t;
@@ -100,7 +102,6 @@ void sl_mtable_reset(struct sl_mtable *t)
 {
 	memset(t->index, 0, ((size_t)t->index_mask + 1) * sizeof(*t->index));
 	memset(t->names, 0, ((size_t)t->names_mask + 1) * sizeof(*t->names));
-	memset(t->aliases, 0, ((size_t)t->index_mask + 1) * sizeof(*t->aliases));
 	t->n = 0;
 	t->n_aliases = 0;
 	t->arena_used = 0;
@@ -212,7 +213,8 @@ static int key_eq(const char *k, uint32_t len, const struct sl_statsd *m)
 				struct sl_mseries *c_ = (struct sl_mseries *)      \
 					((t)->arena + (uint64_t)(sl_->off1 - 1) * 8); \
 				const char *key_ = sl_mtable_key(t, c_);          \
-				if (c_->hash == (h) && (eq_expr)) {               \
+				if (c_->hash == (h) && c_->type != SL_MT_ALIAS && \
+				    (eq_expr)) {                                  \
 					(s_out) = c_;                             \
 					(slot_out) = sl_;                         \
 					break;                                    \
@@ -390,24 +392,38 @@ static struct sl_mseries *at(const struct sl_mtable *t, uint32_t off8)
 	return (struct sl_mseries *)(t->arena + (uint64_t)off8 * 8);
 }
 
-/* The alias slot for raw key h of m, or the empty slot it would take. */
-static struct sl_mt_slot *alias_slot(const struct sl_mtable *t, const struct sl_statsd *m,
-				     const struct sl_mt_alias **found)
+/* The series of m's raw form, by its canonical key when sent in
+ * canonical form or by an alias; NULL with *empty the slot where an alias
+ * of it would go. One probe sequence for both. */
+static struct sl_mseries *raw_find(const struct sl_mtable *t, const struct sl_statsd *m,
+				   unsigned *tags_dup, struct sl_mt_slot **empty)
 {
 	uint64_t h = m->raw_key;
+	uint32_t tag = (uint32_t)(h >> 32);
 
-	*found = NULL;
 	for (uint32_t i = (uint32_t)h & t->index_mask;; i = (i + 1) & t->index_mask) {
-		struct sl_mt_slot *sl = &t->aliases[i];
-		const struct sl_mt_alias *a;
+		struct sl_mt_slot *sl = &t->index[i];
+		struct sl_mseries *s;
 
-		if (sl->off1 == 0)
-			return sl;
-		a = (const struct sl_mt_alias *)at(t, sl->off1 - 1);
-		if (sl->tag == (uint32_t)(h >> 32) && a->hash == h &&
-		    raw_eq((const char *)(a + 1), a->len, m)) {
-			*found = a;
-			return sl;
+		if (sl->off1 == 0) {
+			*empty = sl;
+			return NULL;
+		}
+		if (sl->tag != tag)
+			continue;
+		s = at(t, sl->off1 - 1);
+		if (s->hash != h)
+			continue;
+		if (s->type == SL_MT_ALIAS) {
+			const struct sl_mt_alias *a = (const struct sl_mt_alias *)s;
+
+			if (raw_eq((const char *)(a + 1), a->len, m)) {
+				*tags_dup = a->tags_dup;
+				return at(t, a->series);
+			}
+		} else if (raw_eq(sl_mtable_key(t, s), s->key_len, m)) {
+			*tags_dup = 0;
+			return s;
 		}
 	}
 }
@@ -415,21 +431,20 @@ static struct sl_mt_slot *alias_slot(const struct sl_mtable *t, const struct sl_
 static void remember_raw(struct sl_mtable *t, const struct sl_statsd *m,
 			 const struct sl_mseries *s)
 {
-	const struct sl_mt_alias *found;
 	struct sl_mt_slot *sl;
 	struct sl_mt_alias *a;
 	uint32_t len = m->name.n + 3 + m->tags_raw.n;
+	unsigned dup;
 	char *b;
 
-	if (t->n_aliases >= t->conf.max_series)
-		return;
-	sl = alias_slot(t, m, &found);
-	if (found != NULL || (a = arena_alloc(t, sizeof(*a) + len)) == NULL)
+	if (t->n_aliases >= t->conf.max_series || raw_find(t, m, &dup, &sl) != NULL ||
+	    (a = arena_alloc(t, sizeof(*a) + len)) == NULL)
 		return;
 	a->hash = m->raw_key;
 	a->series = (uint32_t)(((const uint8_t *)s - t->arena) / 8);
 	a->len = (uint16_t)len;
 	a->tags_dup = m->tags_dup;
+	a->type = SL_MT_ALIAS;
 	b = (char *)(a + 1);
 	memcpy(b, m->name.p, m->name.n);
 	b[m->name.n] = '|';
@@ -446,22 +461,12 @@ static void remember_raw(struct sl_mtable *t, const struct sl_statsd *m,
 enum sl_mt_result sl_mtable_add_fast(struct sl_mtable *t, const struct sl_statsd *m,
 				     uint64_t tsc, unsigned *tags_dup)
 {
-	const struct sl_mt_alias *a;
-	struct sl_mt_slot *sl;
-	struct sl_mseries *s;
+	struct sl_mt_slot *empty;
+	struct sl_mseries *s = raw_find(t, m, tags_dup, &empty);
 	enum sl_mt_result res;
 
-	/* Sent in canonical form: the raw key is the series key. */
-	FIND(t, m->raw_key, raw_eq(key_, c_->key_len, m), sl, s);
-	(void)sl;
-	*tags_dup = 0;
-	if (s == NULL) {
-		alias_slot(t, m, &a);
-		if (a == NULL)
-			return SL_MT_MISS;
-		s = at(t, a->series);
-		*tags_dup = a->tags_dup;
-	}
+	if (s == NULL)
+		return SL_MT_MISS;
 	res = values_add(t, s, m, tsc);
 	t->lines += res == SL_MT_OK;
 	t->st.fast++;

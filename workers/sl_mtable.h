@@ -75,6 +75,13 @@ enum sl_mt_result {
 
 enum sl_mt_state { SL_MT_FREE = 0, SL_MT_HANDED = 1 };
 
+/* An index slot: the high half of the hash, and the record's arena
+ * offset / 8, + 1 (0: empty). */
+struct sl_mt_slot {
+	uint32_t tag;
+	uint32_t off1;
+};
+
 struct sl_mtable_conf {
 	uint32_t max_series;
 	uint32_t max_per_name;
@@ -134,8 +141,7 @@ struct sl_mtable {
 	uint64_t arena_top;           /* sketches, from the top down */
 	struct sl_mt_slot *index;
 	struct sl_mt_name *names;
-	struct sl_mt_slot *aliases;   /* raw key -> alias record */
-	uint32_t n_aliases;
+	uint32_t n_aliases;           /* in the index, with the series */
 	uint32_t *order;              /* arena offset / 8 of each series, in order */
 	uint8_t *arena;
 };
@@ -176,6 +182,13 @@ enum sl_mt_result sl_mtable_add(struct sl_mtable *t, const struct sl_statsd *m, 
  * parses the line in full and calls sl_mtable_add. */
 enum sl_mt_result sl_mtable_add_fast(struct sl_mtable *t, const struct sl_statsd *m,
 				     uint64_t tsc, unsigned *tags_dup);
+
+/* Fetches the index slot where the lookup of raw key h begins, ahead of
+ * the lookup (the worker does it one line ahead). */
+static inline void sl_mtable_prefetch(const struct sl_mtable *t, uint64_t h)
+{
+	__builtin_prefetch(&t->index[(uint32_t)h & t->index_mask]);
+}
 
 /* Adds v to the counter series of canonical key key[0..key_len) (hash:
  * sl_statsd_hash of it; the name is its first name_len bytes). For series

@@ -38,12 +38,29 @@ static int refuse(struct sl_statsd *o, enum sl_statsd_drop why)
 }
 
 /* Offset of the first c in p[0..n), or n. Spans inside a line are a few
- * bytes, too short for memchr's call to pay: inlined, the mix of
- * sluice-bench-statsd went from 513 to 412 cycles a line. */
+ * bytes, too short for memchr's call to pay: inlined (the mix of
+ * sluice-bench-statsd went from 513 to 412 cycles a line), eight bytes at
+ * a time (SWAR: a byte equal to c makes its lane of x ^ cccc... zero;
+ * (v - 0x01..) & ~v & 0x80.. marks the first zero lane exactly, as no
+ * borrow reaches below it), which the fast path's scan over a line's tag
+ * text needs. Little-endian: the first byte is the lowest lane. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "find() reads lanes little-endian");
+
 static inline uint32_t find(const char *p, uint32_t n, char c)
 {
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	const uint64_t cc = ones * (uint8_t)c;
 	uint32_t i = 0;
 
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v;
+
+		memcpy(&v, p + i, 8);
+		v ^= cc;
+		v = (v - ones) & ~v & highs;
+		if (v != 0)
+			return i + (uint32_t)(__builtin_ctzll(v) >> 3);
+	}
 	while (i < n && p[i] != c)
 		i++;
 	return i;

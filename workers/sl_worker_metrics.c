@@ -178,45 +178,70 @@ static void count_result(struct sl_worker *w, enum sl_mt_result r)
 		w->c.rec_drop[reason[r]]++;
 }
 
+/* One line whose fast parse is in m (fast: it succeeded). A series seen
+ * before in the same raw form needs no tag parsing: the fast path finds
+ * it by its text; anything else is parsed in full, and the full parser
+ * decides every refusal. */
+static void metric_line(struct sl_worker *w, struct sl_str line, struct sl_statsd *m,
+			int fast, uint64_t tsc)
+{
+	w->c.records_in++;
+	w->c.records_kind[SL_KIND_METRICS]++;
+	if (fast) {
+		unsigned dup;
+		enum sl_mt_result r = sl_mtable_add_fast(w->mt, m, tsc, &dup);
+
+		if (r != SL_MT_MISS) {
+			w->c.metric_tags_dup += dup;
+			w->c.metric_values += m->n_values;
+			count_result(w, r);
+			return;
+		}
+	}
+	if (sl_statsd_parse(line.p, line.n, m) != 0) {
+		w->c.rec_drop[SL_REC_DROP_STATSD(m->drop)]++;
+		return;
+	}
+	w->c.metric_tags_dup += m->tags_dup;
+	w->c.metric_values += m->n_values;
+	count_result(w, sl_mtable_add(w->mt, m, tsc, SL_MT_SRC_STATSD));
+}
+
 void sl_worker_metric_line(struct sl_worker *w, const char *p, uint32_t n, uint64_t tsc,
 			   int cut)
 {
 	struct sl_statsd m;
 
-	w->c.records_in++;
-	w->c.records_kind[SL_KIND_METRICS]++;
 	if (cut) {
+		w->c.records_in++;
+		w->c.records_kind[SL_KIND_METRICS]++;
 		w->c.rec_drop[SL_REC_DROP_METRIC_TRUNCATED]++;
 		return;
 	}
-	/* A series seen before in the same raw form needs no tag parsing: the
-	 * fast path finds it by its text; anything else is parsed in full. */
-	if (sl_statsd_parse_fast(p, n, &m) == 0) {
-		unsigned dup;
-		enum sl_mt_result r = sl_mtable_add_fast(w->mt, &m, tsc, &dup);
-
-		if (r != SL_MT_MISS) {
-			w->c.metric_tags_dup += dup;
-			w->c.metric_values += m.n_values;
-			count_result(w, r);
-			return;
-		}
-	}
-	if (sl_statsd_parse(p, n, &m) != 0) {
-		w->c.rec_drop[SL_REC_DROP_STATSD(m.drop)]++;
-		return;
-	}
-	w->c.metric_tags_dup += m.tags_dup;
-	w->c.metric_values += m.n_values;
-	count_result(w, sl_mtable_add(w->mt, &m, tsc, SL_MT_SRC_STATSD));
+	metric_line(w, (struct sl_str){ p, n }, &m, sl_statsd_parse_fast(p, n, &m) == 0, tsc);
 }
 
+/* One line ahead: the next line's fast parse and the prefetch of its
+ * index slot overlap the current line's table work, whose cost is mostly
+ * that slot's cache miss. */
 void sl_worker_metric_datagram(struct sl_worker *w, const char *p, uint32_t n, uint64_t tsc)
 {
-	struct sl_str rest = { p, n }, line;
+	struct sl_str rest = { p, n }, line[2];
+	struct sl_statsd m[2];
+	int fast[2], have, cur = 0;
 
-	while (sl_statsd_next_line(&rest, &line))
-		sl_worker_metric_line(w, line.p, line.n, tsc, 0);
+	have = sl_statsd_next_line(&rest, &line[0]);
+	if (have && (fast[0] = sl_statsd_parse_fast(line[0].p, line[0].n, &m[0]) == 0))
+		sl_mtable_prefetch(w->mt, m[0].raw_key);
+	while (have) {
+		int nx = cur ^ 1, more = sl_statsd_next_line(&rest, &line[nx]);
+
+		if (more && (fast[nx] = sl_statsd_parse_fast(line[nx].p, line[nx].n, &m[nx]) == 0))
+			sl_mtable_prefetch(w->mt, m[nx].raw_key);
+		metric_line(w, line[cur], &m[cur], fast[cur], tsc);
+		cur = nx;
+		have = more;
+	}
 }
 
 static void derived(struct sl_worker *w, enum sl_mt_result r)
