@@ -55,6 +55,8 @@ struct sl_metrics *sl_metrics_create(const struct sl_config *cfg, unsigned n_wor
 		return NULL;
 	}
 	m->n_q = (unsigned)nq;
+	for (unsigned i = 0; i < m->n_q; i++)
+		m->q_len[i] = (uint32_t)snprintf(m->q_text[i], sizeof(m->q_text[i]), "%.15g", m->q[i]);
 	m->mask = START_CAP - 1;
 	m->max = cfg->metrics.max_series_total;
 	m->n_workers = n_workers;

@@ -49,6 +49,8 @@ struct sl_metrics {
 	unsigned expire;
 	int64_t period_ns, grace_ns;
 	double q[SL_MAX_QUANTILES];
+	char q_text[SL_MAX_QUANTILES][24];   /* as exported: "0.99" */
+	uint32_t q_len[SL_MAX_QUANTILES];
 	unsigned n_q;
 	char node[SL_NAME_MAX];
 	char prom_file[PATH_MAX];

@@ -30,6 +30,8 @@ static int fmt_double(char *buf, size_t n, double v)
 	return len;
 }
 
+/* Exact: integers (most counters, counts, gauges) without printf, the
+ * rest in the shortest of %.15g and %.17g that reads back. */
 static void json_double(struct sl_wbuf *w, double v)
 {
 	char buf[32];
@@ -38,7 +40,24 @@ static void json_double(struct sl_wbuf *w, double v)
 		LIT(w, "null");
 		return;
 	}
+	if (fabs(v) < 9e15 && v == (double)(int64_t)v) {
+		sl_json_i64(w, (int64_t)v);
+		return;
+	}
 	sl_json_raw(w, buf, (uint32_t)fmt_double(buf, sizeof(buf), v));
+}
+
+/* A quantile: within 1 % by construction, so 7 significant digits say
+ * all it knows (and cost one snprintf, not a round-trip search). */
+static void json_quantile(struct sl_wbuf *w, double v)
+{
+	char buf[32];
+
+	if (!isfinite(v)) {
+		LIT(w, "null");
+		return;
+	}
+	sl_json_raw(w, buf, (uint32_t)snprintf(buf, sizeof(buf), "%.7g", v));
 }
 
 /* The gauge after this interval: the winning set and its worker's deltas
@@ -124,13 +143,11 @@ static void encode_sketch(struct sl_wbuf *w, const struct sl_metrics *m,
 	json_double(w, sl_ddsketch_max(d));
 	LIT(w, ",\"quantiles\":{");
 	for (unsigned i = 0; i < m->n_q; i++) {
-		char q[32];
-
 		if (i > 0)
 			LIT(w, ",");
-		sl_json_str(w, q, (uint32_t)fmt_double(q, sizeof(q), m->q[i]));
+		sl_json_str(w, m->q_text[i], m->q_len[i]);
 		LIT(w, ":");
-		json_double(w, sl_ddsketch_quantile(d, m->q[i]));
+		json_quantile(w, sl_ddsketch_quantile(d, m->q[i]));
 	}
 	LIT(w, "}");
 }
