@@ -391,7 +391,7 @@ int main(int argc, char **argv)
 		{ "small-pages", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned lines = 100000, n_series = 10000, rounds = 5, merge_series = 1000000;
+	unsigned lines = 100000, n_series = 10000, rounds = 5, merge_series = UINT32_MAX;
 	const char *write_mix = NULL, *mix_file = NULL, *json = NULL;
 	unsigned cpu = sysconf(_SC_NPROCESSORS_ONLN) > 1;
 	double seconds = 0.5;
@@ -490,6 +490,8 @@ int main(int argc, char **argv)
 	}
 	unsigned n_streams = 3;
 
+	if (merge_series == UINT32_MAX)   /* default: 1M, but not for a peer's file */
+		merge_series = mix_file != NULL ? 0 : 1000000;
 	if (mix_file != NULL) {
 		load_mix(mix_file, &st[0]);
 		n_streams = 1;
