@@ -245,6 +245,14 @@ static int gauge_merge(struct sl_mentry *e, const struct sl_mseries *s)
 
 static int series_merge(struct sl_mentry *e, const struct sl_mseries *s)
 {
+	/* A sketch keeps its last interval with values (the Prometheus file
+	 * shows it) until the series has values again. */
+	if (!e->touched) {
+		if (e->hll != NULL)
+			sl_hll_clear(e->hll);
+		if (e->dds != NULL)
+			sl_ddsketch_clear(e->dds);
+	}
 	e->samples += s->samples;
 	e->touched = 1;
 	switch (e->type) {
@@ -311,10 +319,6 @@ static void next_interval(struct sl_metrics *m)
 		e->post = 0;
 		e->n_pend = 0;
 		e->set_now = 0;
-		if (e->hll != NULL)
-			sl_hll_clear(e->hll);
-		if (e->dds != NULL)
-			sl_ddsketch_clear(e->dds);
 	}
 	if (expired > 0) {
 		m->n -= expired;

@@ -280,6 +280,10 @@ static void prom_series(FILE *f, const struct sl_mentry *e, const char *suffix,
 
 	prom_name(f, e->key, e->name_len);
 	fputs(suffix, f);
+	if (e->key_len == e->name_len + 3u && extra == NULL) {
+		fputc(' ', f);   /* no labels: no braces */
+		return;
+	}
 	fputc('{', f);
 	each_tag(e, prom_tag, &pl);
 	if (extra != NULL)
@@ -357,8 +361,9 @@ static void prom_entry(FILE *f, const struct sl_metrics *m, const struct sl_ment
 }
 
 /* Every live series, grouped by family (sorted by name), written to a
- * temp file renamed over the configured one. Quantiles are the last
- * interval's; counters, _sum and _count are totals. */
+ * temp file renamed over the configured one. Set estimates and quantiles
+ * are those of the series' last interval with values; counters, _sum and
+ * _count are totals. */
 static void write_prometheus(struct sl_metrics *m)
 {
 	char tmp[PATH_MAX + 8];

@@ -792,6 +792,31 @@ def metrics_by_key(records):
     return out
 
 
+def check_prometheus(text):
+    """The exposition file of test_statsd_udp_exact: families typed once,
+    names sanitised, counter totals, gauges, set estimates, summaries."""
+    lines = text.splitlines()
+    types = [l for l in lines if l.startswith("# TYPE ")]
+    assert len(types) == len(set(types)), types
+    samples = dict(l.rsplit(" ", 1) for l in lines if not l.startswith("#"))
+    want = {
+        'api_hits_total{env="prod",host="web-1"}': "5",
+        "api_hits_total": "4",
+        "fuel": "13",
+        "temp": "-4",
+        "users": "2",
+        'lat{quantile="0.99"}': "40",
+        "lat_count": "5",
+        "lat_sum": "140",
+        'page_views_total{env="dev"}': "15",
+    }
+    for k, v in want.items():
+        assert samples.get(k) == v, (k, v, samples.get(k), text)
+    for t in ("# TYPE api_hits_total counter", "# TYPE fuel gauge", "# TYPE lat summary",
+              "# TYPE size summary"):
+        assert t in types, (t, types)
+
+
 @test
 def test_statsd_udp_exact():
     """Every type over UDP, several lines per datagram, bad lines counted by
@@ -804,7 +829,9 @@ def test_statsd_udp_exact():
     d2 = b"\r\n".join(bad[3:] + STATSD_GOOD[8:])
     frames = [pkt.udp_frame(d1, dport=8125), pkt.udp_frame(d2, dport=8125)]
     vdev, _ = pcap_vdev(tmp, frames)
-    cfg = base_cfg(metrics={"flush_interval_ms": 1000, "quantiles": ["0.5", "0.99"]})
+    prom = os.path.join(tmp, "sluice.prom")
+    cfg = base_cfg(metrics={"flush_interval_ms": 1000, "quantiles": ["0.5", "0.99"],
+                            "prometheus_file": prom})
     cfg["listeners"] = [{"proto": "udp", "port": 8125, "format": "statsd"}]
     n = len(STATSD_GOOD) + len(bad)
     with Sluice(ARGS.sluice, cfg, [vdev], workdir=tmp, name="statsd") as s:
@@ -836,6 +863,7 @@ def test_statsd_udp_exact():
     assert pv["value"] == 15, pv
     statsd = [m for m in got.values() if m["source"] == "statsd"]
     assert len(statsd) == 8, sorted(got)
+    check_prometheus(open(prom).read())
     assert fin["metrics"]["tables"] >= 1 and fin["metrics"]["merge_refused"] == 0, fin["metrics"]
 
 
