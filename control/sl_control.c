@@ -49,7 +49,7 @@ static unsigned drain(struct sl_app *app)
 			if (b->encoding == SL_ENC_MTABLE) {
 				/* A worker's metric interval: merged here. */
 				sl_metrics_add_table(app->metrics, (struct sl_mtable *)b->payload,
-						     app->kafka, wall_ns());
+						     app->kafka);
 				continue;
 			}
 			if (b->encoding == SL_ENC_SNAPSHOT) {

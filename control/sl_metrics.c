@@ -14,6 +14,20 @@
 
 static const double default_q[] = { 0.5, 0.9, 0.99 };
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A sketch block: 64-byte aligned, size rounded up for aligned_alloc. */
+static void *block_alloc(size_t sz)
+{
+	return aligned_alloc(64, (sz + 63) & ~(size_t)63);
+}
+
 int sl_metrics_quantiles(const struct sl_config *cfg, double *q, char *err, size_t errlen)
 {
 	unsigned n = cfg->metrics.n_quantiles;
@@ -168,7 +182,7 @@ static int set_merge(struct sl_mentry *e, const struct sl_hll *src)
 		size_t sz = e->hll == NULL ? sl_hll_size(src->dense ? SL_HLL_SPARSE_MAX : src->cap)
 			    : e->hll->cap < SL_MT_HLL_MID ? SL_HLL_SIZE_SPARSE(SL_MT_HLL_MID)
 			    : SL_HLL_SIZE_DENSE;
-		struct sl_hll *h = sl_hll_init(aligned_alloc(64, (sz + 63) & ~(size_t)63), sz);
+		struct sl_hll *h = sl_hll_init(block_alloc(sz), sz);
 
 		if (h == NULL)
 			return -ENOMEM;
@@ -189,8 +203,7 @@ static int timer_merge(struct sl_mentry *e, const struct sl_ddsketch *src)
 
 	if (e->dds == NULL || sl_ddsketch_bins(e->dds) < bins) {
 		size_t sz = SL_DDS_SIZE(bins);
-		struct sl_ddsketch *d = sl_ddsketch_init(aligned_alloc(64, (sz + 63) & ~(size_t)63),
-							 sz, bins);
+		struct sl_ddsketch *d = sl_ddsketch_init(block_alloc(sz), sz, bins);
 
 		if (d == NULL)
 			return -ENOMEM;
@@ -270,9 +283,8 @@ static int series_merge(struct sl_mentry *e, const struct sl_mseries *s)
 
 static void merge_table(struct sl_metrics *m, struct sl_mtable *t)
 {
-	struct timespec a, b;
+	uint64_t t0 = mono_ns();
 
-	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (uint32_t i = 0; i < t->n; i++) {
 		const struct sl_mseries *s = sl_mtable_series(t, i);
 		struct sl_mentry *e = entry_get(m, t, s);
@@ -285,8 +297,7 @@ static void merge_table(struct sl_metrics *m, struct sl_mtable *t)
 	if (m->open_start == 0 || (t->start_ns != 0 && t->start_ns < m->open_start))
 		m->open_start = t->start_ns;
 	m->st.tables++;
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	m->merge_ns += (uint64_t)((b.tv_sec - a.tv_sec) * 1000000000LL + b.tv_nsec - a.tv_nsec);
+	m->merge_ns += mono_ns() - t0;
 }
 
 /* Gives a merged table back to its worker. */
@@ -334,16 +345,14 @@ static void next_interval(struct sl_metrics *m)
 
 static void emit_open(struct sl_metrics *m, struct sl_kafka *k)
 {
-	struct timespec a, b;
+	uint64_t t0;
 
 	if (m->arrived < m->n_workers)
 		m->st.intervals_partial++;
 	m->st.merge_ns_last = m->merge_ns;
-	clock_gettime(CLOCK_MONOTONIC, &a);
+	t0 = mono_ns();
 	sl_metrics_emit(m, k, m->open_start, m->open_end);
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	m->st.emit_ns_last = (uint64_t)((b.tv_sec - a.tv_sec) * 1000000000LL + b.tv_nsec -
-					a.tv_nsec);
+	m->st.emit_ns_last = mono_ns() - t0;
 	m->st.intervals++;
 	m->last_end = m->open_end;
 	next_interval(m);
@@ -380,10 +389,8 @@ static void maybe_emit(struct sl_metrics *m, struct sl_kafka *k)
 	}
 }
 
-void sl_metrics_add_table(struct sl_metrics *m, struct sl_mtable *t, struct sl_kafka *k,
-			  int64_t now_ns)
+void sl_metrics_add_table(struct sl_metrics *m, struct sl_mtable *t, struct sl_kafka *k)
 {
-	(void)now_ns;
 	if (t->worker < m->n_workers && m->open_end != 0 && t->end_ns > m->open_end &&
 	    m->parked[t->worker] == NULL) {
 		/* A later interval while this one waits for other workers. */

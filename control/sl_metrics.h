@@ -55,8 +55,7 @@ void sl_metrics_destroy(struct sl_metrics *m);
 /* Takes a worker's table off its ring: merges it (or parks it, when it is
  * for a later interval than the one being gathered), and emits what is
  * complete. The table goes back to its worker once merged. */
-void sl_metrics_add_table(struct sl_metrics *m, struct sl_mtable *t, struct sl_kafka *k,
-			  int64_t now_ns);
+void sl_metrics_add_table(struct sl_metrics *m, struct sl_mtable *t, struct sl_kafka *k);
 
 /* Emits the interval being gathered when its grace has passed. */
 void sl_metrics_poll(struct sl_metrics *m, struct sl_kafka *k, int64_t now_ns);

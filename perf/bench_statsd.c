@@ -359,7 +359,7 @@ static void merge_bench(unsigned n, double hz)
 		 * zstd of every series, all but the produce (no Kafka here). */
 		for (int i = 0; i < 4; i++) {
 			w[i]->end_ns = (int64_t)(pass + 1) * 10000000000;
-			sl_metrics_add_table(mm, w[i], NULL, 0);
+			sl_metrics_add_table(mm, w[i], NULL);
 		}
 		t1 = rte_rdtsc();
 		sl_metrics_get_stats(mm, &st);

@@ -135,17 +135,18 @@ def test_kernel_clients():
 TESTS = [test_kernel_clients]
 
 
-def main():
-    global ARGS
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--sluice", required=True)
-    ap.add_argument("--sluice-cat", required=True)
-    ARGS = ap.parse_args()
+def run_tests(tests, only=None):
+    """Runs each test (whose name holds `only`, when given) between a
+    fresh namespace and veth pair and their removal; prints PASS/FAIL per
+    test and 'N passed, N failed'. Returns the exit status: 0, 1 when a
+    test failed, 77 (skipped) without root. Shared by the system tests."""
     if os.geteuid() != 0:
         print("system tests need root (network namespaces); 0 passed, 0 failed")
         return 77
     passed = failed = 0
-    for t in TESTS:
+    for t in tests:
+        if only and only not in t.__name__:
+            continue
         t0 = time.monotonic()
         try:
             setup_net()
@@ -160,6 +161,15 @@ def main():
             teardown_net()
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sluice", required=True)
+    ap.add_argument("--sluice-cat", required=True)
+    ARGS = ap.parse_args()
+    return run_tests(TESTS)
 
 
 if __name__ == "__main__":

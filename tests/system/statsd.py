@@ -38,7 +38,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -656,25 +655,7 @@ def main():
     ap.add_argument("--sluice", required=True)
     ap.add_argument("--sluice-cat", required=True)
     ARGS = ap.parse_args()
-    if os.geteuid() != 0:
-        print("system tests need root (network namespaces); 0 passed, 0 failed")
-        return 77
-    passed = failed = 0
-    for t in TESTS:
-        t0 = time.monotonic()
-        try:
-            net.setup_net()
-            t()
-            passed += 1
-            print("PASS %s (%.1fs)" % (t.__name__, time.monotonic() - t0), flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL %s (%.1fs)" % (t.__name__, time.monotonic() - t0), flush=True)
-            traceback.print_exc()
-        finally:
-            net.teardown_net()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return net.run_tests(TESTS)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -534,27 +533,7 @@ def main():
     ap.add_argument("--mock-kafka", required=True)
     ap.add_argument("-k", help="run only the tests whose name holds this")
     ARGS = ap.parse_args()
-    if os.geteuid() != 0:
-        print("system tests need root (network namespaces); 0 passed, 0 failed")
-        return 77
-    passed = failed = 0
-    for t in TESTS:
-        if ARGS.k and ARGS.k not in t.__name__:
-            continue
-        t0 = time.monotonic()
-        try:
-            net.setup_net()
-            t()
-            passed += 1
-            print("PASS %s (%.1fs)" % (t.__name__, time.monotonic() - t0), flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL %s (%.1fs)" % (t.__name__, time.monotonic() - t0), flush=True)
-            traceback.print_exc()
-        finally:
-            net.teardown_net()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return net.run_tests(TESTS, ARGS.k)
 
 
 if __name__ == "__main__":

@@ -279,10 +279,10 @@ static void test_merge_equals_union(void **state)
 	}
 	for (int i = 0; i < WORKERS; i++) {
 		w[i]->end_ns = 10000000000;
-		sl_metrics_add_table(m, w[i], NULL, 0);
+		sl_metrics_add_table(m, w[i], NULL);
 	}
 	all->end_ns = 10000000000;
-	sl_metrics_add_table(ref, all, NULL, 0);
+	sl_metrics_add_table(ref, all, NULL);
 	for (uint32_t i = 0; i < 40; i++) {
 		static const char *const fmt[] = { "c%u|c|env:e%u", "t%u|t|", "s%u|s|", "d%u|d|" };
 		unsigned kind = i < 15 ? 0 : i < 25 ? 1 : i < 35 ? 2 : 3;
@@ -338,14 +338,14 @@ static double two_workers(const struct gline *g, unsigned n, double carried)
 		snprintf(line, sizeof(line), "g:%g|g", carried);
 		add(w[0], line, 1);
 		w[0]->end_ns = 1;
-		sl_metrics_add_table(m, w[0], NULL, 0);
+		sl_metrics_add_table(m, w[0], NULL);
 		sl_metrics_finish(m, NULL);
 	}
 	for (unsigned i = 0; i < n; i++)
 		add(w[g[i].w], g[i].line, g[i].tsc);
 	for (int i = 0; i < 2; i++) {
 		w[i]->end_ns = 20000000000;
-		sl_metrics_add_table(m, w[i], NULL, 0);
+		sl_metrics_add_table(m, w[i], NULL);
 	}
 	v = sl_metrics_value(m, "g|g|", 4);
 	sl_metrics_destroy(m);
