@@ -45,9 +45,11 @@ int sl_app_start(struct sl_app *app, char *err, size_t errlen)
 			 "(the main lcore is the control plane, every other lcore is a worker)");
 		return -EINVAL;
 	}
-	app->kafka = sl_kafka_create(&app->cfg, sl_control_batch_done, app, err, errlen);
-	if (app->kafka == NULL)
+	app->export = sl_export_create(&app->cfg, n_workers, sl_control_batch_done, app, err,
+				       errlen);
+	if (app->export == NULL)
 		return -EINVAL;
+	app->kafka = sl_export_kafka(app->export);
 	const char *const *routes;
 	unsigned n_routes = sl_rules_routes(app->rules, &routes);
 
@@ -106,9 +108,10 @@ void sl_app_stop(struct sl_app *app)
 		void *b;
 
 		while (rte_ring_sc_dequeue(app->workers[w]->ring, &b) == 0)
-			sl_control_batch_done(app, b, 0);
+			sl_control_batch_done(app, b);
 	}
-	sl_kafka_destroy(app->kafka);
+	sl_export_destroy(app->export);
+	app->export = NULL;
 	app->kafka = NULL;
 	/* After Kafka: its delivery reports put control's batches back. */
 	sl_tplm_destroy(app->templates);

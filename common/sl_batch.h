@@ -43,6 +43,10 @@ struct sl_batch {
 	uint32_t out_cap;
 	uint8_t *raw;              /* NDJSON area, inside this element */
 	uint8_t *out;              /* compressed area, inside this element */
+	uint32_t part_first;       /* a split batch: its first record's index in the
+				    * original batch of part_of records */
+	uint32_t part_of;          /* 0: not a part */
+	uint64_t ticket;           /* export: spool ticket of a replayed batch */
 	char key[64];              /* Kafka message key, NUL-terminated; "" = none */
 };
 

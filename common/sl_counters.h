@@ -75,11 +75,12 @@
 	SL_STATSD_DROPS(X)
 
 #define SL_EXPORT_DROPS(X)                                                       \
-	X(FATAL, "export_fatal", "Kafka reported a non-retriable error for the batch") \
-	X(TOO_LARGE, "export_too_large", "Batch larger than the broker accepts")  \
-	X(TIMEOUT, "export_timeout", "Batch not delivered within message.timeout.ms") \
-	X(QUEUE_FULL, "export_queue_full", "librdkafka's queue was full when the batch was produced") \
-	X(UNFLUSHED, "export_unflushed", "Still undelivered when the shutdown flush timed out")
+	X(FATAL, "export_fatal", "Kafka refused the batch with a non-retriable error and the dead-letter topic refused it too") \
+	X(TOO_LARGE, "export_too_large", "One record larger than the broker accepts (larger batches are split until they fit)") \
+	X(TIMEOUT, "export_timeout", "Not delivered within message.timeout.ms, and the spool could not take it") \
+	X(QUEUE_FULL, "export_queue_full", "librdkafka's queue was full, and the spool could not take it") \
+	X(UNFLUSHED, "export_unflushed", "Still undelivered when the shutdown flush timed out, and the spool could not take it") \
+	X(SPOOL_CORRUPT, "export_spool_corrupt", "A spooled batch found damaged when replayed (it was whole when the spool was opened)")
 
 enum sl_pkt_drop {
 #define SL_X_ENUM(id, name, desc) SL_PKT_DROP_##id,

@@ -35,6 +35,11 @@ enum sl_format {
 	SL_FMT_PLAIN = 4,    /* <timestamp> <level> <message> lines */
 	SL_FMT_ACCESS = 5,   /* nginx/Apache common and combined access logs */
 };
+enum sl_spool_fsync {
+	SL_SPOOL_FSYNC_INTERVAL = 0, /* data and head every fsync_interval_ms */
+	SL_SPOOL_FSYNC_ALWAYS = 1,   /* every record and every head move */
+	SL_SPOOL_FSYNC_NEVER = 2,    /* the kernel's writeback only */
+};
 enum sl_compression {
 	SL_COMP_ZSTD = 0,   /* sluice compresses each batch (one zstd frame) */
 	SL_COMP_BROKER = 1, /* plain NDJSON, librdkafka's codec compresses */
@@ -120,10 +125,15 @@ struct sl_config {
 		unsigned n_properties;
 		enum sl_compression compression; /* export.kafka.compression: zstd|broker */
 		unsigned flush_timeout_ms;    /* shutdown flush bound, default 10000 */
+		unsigned max_pending_batches; /* per worker in librdkafka before spooling, default 16 */
 	} kafka;
 
 	struct {
 		char dir[PATH_MAX];           /* export.spool.dir, default /var/lib/sluice/spool */
+		unsigned max_mb;              /* all segments, 1..1048576, default 1024 */
+		unsigned segment_mb;          /* one segment, 1..1024, default 64 */
+		enum sl_spool_fsync fsync;    /* interval|always|never, default interval */
+		unsigned fsync_interval_ms;   /* 10..60000, default 1000 */
 	} spool;
 
 	struct {

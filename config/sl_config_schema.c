@@ -20,6 +20,7 @@ const char *const sl_config_parse_errors_names[] = { "raw", "deadletter", NULL }
 /* In enum sl_framing's order. */
 static const char *const framing_names[] = { "auto", "lf", "octet", NULL };
 static const char *const compression_names[] = { "zstd", "broker", NULL };
+static const char *const fsync_names[] = { "interval", "always", "never", NULL };
 
 static void default_hostname(char *dst, size_t size)
 {
@@ -154,10 +155,23 @@ const struct sl_config_key sl_config_schema[] = {
 	  .desc = "`zstd`: sluice sends each batch as one zstd frame; `broker`: plain NDJSON, librdkafka compresses" },
 	{ .path = "export.kafka.flush_timeout_ms",
 	  FIELD(C, kafka.flush_timeout_ms), UINT(0, 600000, "10000"),
-	  .desc = "At shutdown, how long to wait for undelivered batches" },
+	  .desc = "At shutdown, how long to wait for undelivered batches before spooling them" },
+	{ .path = "export.kafka.max_pending_batches",
+	  FIELD(C, kafka.max_pending_batches), UINT(1, 65536, "16"),
+	  .desc = "Batches of one worker librdkafka may hold undelivered (at most half of `batch.pool_size`); past it batches go to the spool, in order, until it is empty again" },
 	{ .path = "export.spool.dir", .type = SL_CT_STRING, FIELD(C, spool.dir),
 	  .min = 1, .def = "/var/lib/sluice/spool",
-	  .desc = "Directory for batches Kafka has not accepted yet" },
+	  .desc = "Directory for batches Kafka has not accepted yet; created if missing, locked against a second process" },
+	{ .path = "export.spool.max_mb", FIELD(C, spool.max_mb), UINT(1, 1048576, "1024"),
+	  .desc = "Bound of the spool on disk; when full, the control core stops taking batches from the workers: TCP windows close and UDP records are shed by priority" },
+	{ .path = "export.spool.segment_mb", FIELD(C, spool.segment_mb), UINT(1, 1024, "64"),
+	  .desc = "Size of one segment file; a segment is deleted once all of it is delivered" },
+	{ .path = "export.spool.fsync", .type = SL_CT_ENUM, FIELD(C, spool.fsync),
+	  .names = fsync_names, .def = "interval",
+	  .desc = "`interval`: fdatasync every `fsync_interval_ms`; `always`: every batch spooled and every head move; `never`: the kernel's writeback. What a power loss can take is what was not synced; a crash of sluice alone loses nothing written" },
+	{ .path = "export.spool.fsync_interval_ms", FIELD(C, spool.fsync_interval_ms),
+	  UINT(10, 60000, "1000"),
+	  .desc = "Sync period of `fsync: interval`" },
 
 	{ .path = "stats.file", .type = SL_CT_STRING, FIELD(C, stats.file),
 	  .min = 1, .def = "/run/sluice/stats.json",

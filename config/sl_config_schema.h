@@ -49,7 +49,7 @@ struct sl_config_key {
 };
 
 /* Large enough for every row; sl_config_schema.c asserts it. */
-#define SL_CONFIG_SCHEMA_MAX 64
+#define SL_CONFIG_SCHEMA_MAX 96
 
 extern const struct sl_config_key sl_config_schema[];
 extern const unsigned sl_config_schema_n;

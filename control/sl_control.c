@@ -11,10 +11,9 @@
 #define DRAIN_BURST 64
 #define IDLE_SLEEP_NS 100000
 
-void sl_control_batch_done(void *opaque, struct sl_batch *b, int reason)
+void sl_control_batch_done(void *opaque, struct sl_batch *b)
 {
 	(void)opaque;
-	(void)reason;  /* counted by sl_kafka, per topic and per reason */
 	if (b->encoding == SL_ENC_MTABLE) {
 		/* A metric table left in a ring at teardown: its worker's. */
 		__atomic_store_n(&((struct sl_mtable *)b->payload)->state, SL_MT_FREE,
@@ -34,12 +33,24 @@ static int64_t wall_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static unsigned drain(struct sl_app *app)
 {
 	void *objs[DRAIN_BURST];
 	unsigned moved = 0;
 
 	for (unsigned w = 0; w < app->n_workers; w++) {
+		/* Spool full: the batches stay in the rings, the workers'
+		 * pools run dry and backpressure reaches the senders. */
+		if (!sl_export_can_take(app->export))
+			break;
 		unsigned n = rte_ring_sc_dequeue_burst(app->workers[w]->ring, objs,
 						       DRAIN_BURST, NULL);
 
@@ -49,7 +60,7 @@ static unsigned drain(struct sl_app *app)
 			if (b->encoding == SL_ENC_MTABLE) {
 				/* A worker's metric interval: merged here. */
 				sl_metrics_add_table(app->metrics, (struct sl_mtable *)b->payload,
-						     app->kafka);
+						     app->export);
 				continue;
 			}
 			if (b->encoding == SL_ENC_SNAPSHOT) {
@@ -63,10 +74,8 @@ static unsigned drain(struct sl_app *app)
 			/* Events are derived: outside the record ledger. */
 			if (sl_kind_in_ledger(b->kind))
 				app->dequeued_records += b->n_records;
-			/* A refused produce has already been counted by
-			 * sl_kafka under its reason; only the buffer is ours. */
-			if (sl_kafka_produce(app->kafka, b) != 0)
-				sl_batch_put(b);
+			/* The export owns it now, whatever happens to it. */
+			sl_export_submit(app->export, b);
 		}
 		moved += n;
 	}
@@ -76,7 +85,7 @@ static unsigned drain(struct sl_app *app)
 static void emit_templates(struct sl_app *app)
 {
 	if (app->templates != NULL)
-		sl_tplm_emit(app->templates, app->kafka, wall_ns());
+		sl_tplm_emit(app->templates, app->export, wall_ns());
 }
 
 static int workers_done(const struct sl_app *app)
@@ -107,10 +116,10 @@ int sl_control_run(struct sl_app *app)
 		if (app->signals > 0 && app->state == SL_STATE_RUN)
 			request_stop(app);
 		unsigned moved = drain(app);
-		unsigned reports = sl_kafka_poll(app->kafka);
+		unsigned reports = sl_export_poll(app->export, mono_ns());
 		uint64_t now = rte_rdtsc();
 
-		sl_metrics_poll(app->metrics, app->kafka, wall_ns());
+		sl_metrics_poll(app->metrics, app->export, wall_ns());
 		if (now >= next_tpl) {
 			emit_templates(app);
 			next_tpl = now + tpl_period;
@@ -131,12 +140,12 @@ int sl_control_run(struct sl_app *app)
 	/* The workers' last snapshots and metric tables are merged: send
 	 * both before the flush. */
 	emit_templates(app);
-	sl_metrics_finish(app->metrics, app->kafka);
-	unsigned left = sl_kafka_flush(app->kafka, app->cfg.kafka.flush_timeout_ms);
+	sl_metrics_finish(app->metrics, app->export);
+	unsigned left = sl_export_finish(app->export, app->cfg.kafka.flush_timeout_ms);
 
 	if (left > 0)
-		SL_LOG(WARNING, CONTROL, "shutdown: %u batches undelivered after %u ms",
-		       left, app->cfg.kafka.flush_timeout_ms);
+		SL_LOG(WARNING, CONTROL, "shutdown: %u batches undelivered after %u ms: spooled "
+		       "for the next start", left, app->cfg.kafka.flush_timeout_ms);
 	int rc = sl_stats_write(app, 1);
 
 	SL_LOG(INFO, CONTROL, "shutdown complete");

@@ -16,6 +16,7 @@
 #include <rte_lcore.h>
 
 #include "sl_config.h"
+#include "sl_export.h"
 #include "sl_kafka.h"
 #include "sl_port.h"
 #include "sl_rules.h"
@@ -30,7 +31,8 @@ struct sl_app {
 	struct sl_worker *workers[RTE_MAX_LCORE];
 	unsigned n_workers;
 	struct sl_rules *rules;
-	struct sl_kafka *kafka;
+	struct sl_export *export;        /* Kafka, the spool, backpressure */
+	struct sl_kafka *kafka;          /* the export's producer */
 	struct sl_tplm *templates;       /* NULL when templates.enabled is false */
 	struct sl_metrics *metrics;      /* merge of the workers' metric tables */
 
@@ -51,8 +53,9 @@ struct sl_app {
  * written. */
 int sl_control_run(struct sl_app *app);
 
-/* Kafka delivery callback: returns the batch to its worker's pool. */
-void sl_control_batch_done(void *opaque, struct sl_batch *b, int reason);
+/* The export's release: returns a batch to its worker's pool (a metric
+ * table to its worker). */
+void sl_control_batch_done(void *opaque, struct sl_batch *b);
 
 /* Writes cfg->stats.file atomically (temp file + rename). final marks the
  * last write at exit. Returns 0 or -errno. */

@@ -45,7 +45,7 @@ void sl_ctl_out_destroy(struct sl_ctl_out *o)
 	free(o);
 }
 
-void sl_ctl_out_flush(struct sl_ctl_out *o, struct sl_kafka *k)
+void sl_ctl_out_flush(struct sl_ctl_out *o, struct sl_export *k)
 {
 	struct sl_batch *b = o->open;
 
@@ -64,8 +64,8 @@ void sl_ctl_out_flush(struct sl_ctl_out *o, struct sl_kafka *k)
 		return;
 	}
 	if (k == NULL || sl_batch_seal(b, o->zc, o->encoding) != 0 ||
-	    sl_kafka_produce(k, b) != 0) {
-		/* A refused produce is counted by sl_kafka; the lines here. */
+	    sl_export_submit(k, b) != 0) {
+		/* Refused by the export (its own counters): the lines here. */
 		o->dropped += b->n_records;
 		sl_batch_put(b);
 		return;
@@ -73,7 +73,7 @@ void sl_ctl_out_flush(struct sl_ctl_out *o, struct sl_kafka *k)
 	o->sent += b->n_records;
 }
 
-int sl_ctl_out_line(struct sl_ctl_out *o, struct sl_kafka *k, sl_ctl_encode_fn fn,
+int sl_ctl_out_line(struct sl_ctl_out *o, struct sl_export *k, sl_ctl_encode_fn fn,
 		    const void *arg)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {

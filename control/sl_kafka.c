@@ -24,6 +24,9 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <rte_cycles.h>
+
+#include "sl_ddsketch.h"
 #include "sl_kafka.h"
 #include "sl_log.h"
 
@@ -45,8 +48,13 @@ struct sl_kafka {
 	uint64_t warn_ms;                      /* last lost-batch warning */
 	uint64_t warn_suppressed;              /* lost batches not logged since */
 	char node[SL_NAME_MAX];
+	char last_error[64];
+	uint64_t tsc_hz;
+	struct sl_ddsketch *lat[SL_DEST_MAX];  /* delivery latency, us */
 	struct sl_kafka_stats st;
 };
+
+#define LAT_BINS 1024   /* 1 us .. 10 s at 1 % */
 
 static const char *topic_name(const struct sl_config *cfg, unsigned kind)
 {
@@ -120,15 +128,12 @@ static int classify(rd_kafka_resp_err_t err)
 	}
 }
 
-static void count_failure(struct sl_kafka *k, const struct sl_batch *b,
-			  int reason)
+static void count_failure(struct sl_kafka *k, const struct sl_batch *b)
 {
 	struct sl_kafka_topic_stats *ts = &k->st.topic[b->dest];
 
 	ts->failed_batches++;
 	ts->failed_records += b->n_records;
-	if (sl_kind_in_ledger(b->kind))
-		k->st.drops[reason - 1] += b->n_records;
 }
 
 /* At most one line a second: with Kafka away for minutes every batch
@@ -143,7 +148,7 @@ static void warn_lost(struct sl_kafka *k, const struct sl_batch *b,
 		return;
 	}
 	SL_LOG(WARNING, KAFKA,
-	       "batch worker %u seq %" PRIu64 " to %s lost: %s (%" PRIu64
+	       "batch worker %u seq %" PRIu64 " to %s failed: %s (%" PRIu64
 	       " more since the last report)", b->worker, b->seq,
 	       rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err),
 	       k->warn_suppressed);
@@ -166,19 +171,26 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
 		k->st.pending_records -= b->n_records;
 	if (reason == 0) {
 		struct sl_kafka_topic_stats *ts = &k->st.topic[b->dest];
-		int64_t lat = rd_kafka_message_latency(m);
+		uint64_t now = rte_rdtsc();
+		int64_t rk_lat = rd_kafka_message_latency(m);
+		/* From the handoff (ring or spool read) when the batch says when;
+		 * else librdkafka's own, from the produce call. */
+		uint64_t lat = b->handed_tsc && k->tsc_hz && now > b->handed_tsc
+				       ? (now - b->handed_tsc) * 1000000 / k->tsc_hz
+				       : (rk_lat > 0 ? (uint64_t)rk_lat : 0);
 
 		ts->batches++;
 		ts->records += b->n_records;
 		ts->bytes_raw += b->raw_len;
 		ts->bytes_out += b->len;
-		if (lat > 0) {
-			ts->latency_us_sum += (uint64_t)lat;
-			if ((uint64_t)lat > ts->latency_us_max)
-				ts->latency_us_max = (uint64_t)lat;
-		}
+		ts->latency_us_sum += lat;
+		if (lat > ts->latency_us_max)
+			ts->latency_us_max = lat;
+		if (k->lat[b->dest] != NULL)
+			sl_ddsketch_add(k->lat[b->dest], lat > 0 ? (double)lat : 1.0, 1.0);
 	} else {
-		count_failure(k, b, reason);
+		count_failure(k, b);
+		snprintf(k->last_error, sizeof(k->last_error), "%s", rd_kafka_err2name(m->err));
 		if (!k->purging)
 			warn_lost(k, b, m);
 	}
@@ -300,6 +312,10 @@ static rd_kafka_conf_t *producer_conf(struct sl_kafka *k,
 	    conf_set(conf, "acks", "all", err, errlen) ||
 	    conf_set(conf, "enable.idempotence", "true", err, errlen) ||
 	    conf_set(conf, "linger.ms", "5", err, errlen) ||
+	    /* Infinite: while brokers are away librdkafka keeps the (bounded)
+	     * batches it holds and retries them, in order; the spool takes the
+	     * rest (docs/export.md). */
+	    conf_set(conf, "message.timeout.ms", "0", err, errlen) ||
 	    conf_set(conf, "compression.type", codec, err, errlen) ||
 	    apply_properties(conf, cfg, err, errlen)) {
 		rd_kafka_conf_destroy(conf);
@@ -349,6 +365,18 @@ static struct sl_kafka *create(const struct sl_config *cfg, sl_kafka_done_fn don
 	}
 	k->done = done;
 	k->opaque = opaque;
+	k->tsc_hz = rte_get_tsc_hz();
+	for (unsigned d = 0; d < SL_DEST_MAX; d++) {
+		size_t sz = sl_ddsketch_size(LAT_BINS);
+		void *mem = malloc(sz);
+
+		k->lat[d] = mem ? sl_ddsketch_init(mem, sz, LAT_BINS) : NULL;
+		if (k->lat[d] == NULL) {
+			free(mem);
+			snprintf(err, errlen, "kafka: out of memory");
+			goto fail;
+		}
+	}
 	snprintf(k->node, sizeof(k->node), "%s", cfg->node);
 	if (cfg->kafka.brokers[0] == '\0') {
 		if (start_mock(k, cfg, err, errlen) < 0)
@@ -397,10 +425,10 @@ struct rd_kafka_mock_cluster_s *sl_kafka_mock_cluster(struct sl_kafka *k)
 }
 
 static rd_kafka_headers_t *batch_headers(const struct sl_kafka *k,
-					 const struct sl_batch *b)
+					 const struct sl_batch *b, const char *node)
 {
-	rd_kafka_headers_t *h = rd_kafka_headers_new(6);
-	char num[24];
+	rd_kafka_headers_t *h = rd_kafka_headers_new(9);
+	char num[40];
 
 	if (h == NULL)
 		return NULL;
@@ -408,33 +436,52 @@ static rd_kafka_headers_t *batch_headers(const struct sl_kafka *k,
 	if (b->encoding == SL_ENC_ZSTD)
 		rd_kafka_header_add(h, "content-encoding", -1, "zstd", 4);
 	rd_kafka_header_add(h, "content-type", -1, "application/x-ndjson", -1);
-	rd_kafka_header_add(h, "sluice-node", -1, k->node, -1);
+	rd_kafka_header_add(h, "sluice-node", -1, node ? node : k->node, -1);
 	snprintf(num, sizeof(num), "%u", (unsigned)b->worker);
 	rd_kafka_header_add(h, "sluice-worker", -1, num, -1);
 	snprintf(num, sizeof(num), "%" PRIu64, b->seq);
 	rd_kafka_header_add(h, "sluice-seq", -1, num, -1);
 	snprintf(num, sizeof(num), "%" PRIu32, b->n_records);
 	rd_kafka_header_add(h, "sluice-records", -1, num, -1);
+	if (b->part_of) {
+		/* Records FIRST..FIRST+N-1 of the batch of OF records this seq
+		 * names, split because the broker refused it whole. */
+		snprintf(num, sizeof(num), "%" PRIu32 "+%" PRIu32 "/%" PRIu32, b->part_first,
+			 b->n_records, b->part_of);
+		rd_kafka_header_add(h, "sluice-part", -1, num, -1);
+	}
 	return h;
 }
 
 int sl_kafka_produce(struct sl_kafka *k, struct sl_batch *b)
 {
+	return sl_kafka_produce_ex(k, b, NULL, NULL, NULL);
+}
+
+int sl_kafka_produce_ex(struct sl_kafka *k, struct sl_batch *b, const char *node,
+			const char *dl_topic, const char *dl_error)
+{
 	rd_kafka_headers_t *h;
 	rd_kafka_resp_err_t e;
 	size_t klen = strnlen(b->key, sizeof(b->key));
+	unsigned dest = dl_error ? SL_KIND_DEADLETTER : b->dest;
 	int reason;
 
-	if (b->kind >= SL_KIND_COUNT || b->dest >= SL_DEST_MAX || k->rkt[b->dest] == NULL)
+	if (b->kind >= SL_KIND_COUNT || dest >= SL_DEST_MAX || k->rkt[dest] == NULL)
 		return 1 + SL_EXPORT_DROP_FATAL; /* no topic to count it under */
-	h = batch_headers(k, b);
+	b->dest = (uint8_t)dest;
+	h = batch_headers(k, b, node);
 	if (h == NULL) {
 		reason = 1 + SL_EXPORT_DROP_FATAL;
 		goto refused;
 	}
+	if (dl_error) {
+		rd_kafka_header_add(h, "sluice-error", -1, dl_error, -1);
+		rd_kafka_header_add(h, "sluice-topic", -1, dl_topic ? dl_topic : "", -1);
+	}
 	/* MSGFLAGS 0: librdkafka neither copies nor frees the payload; the
 	 * batch stays alive until its delivery report. */
-	e = rd_kafka_producev(k->rk, RD_KAFKA_V_RKT(k->rkt[b->dest]),
+	e = rd_kafka_producev(k->rk, RD_KAFKA_V_RKT(k->rkt[dest]),
 			      RD_KAFKA_V_MSGFLAGS(0),
 			      RD_KAFKA_V_VALUE(b->payload, b->len),
 			      RD_KAFKA_V_KEY(klen ? b->key : NULL, klen),
@@ -451,9 +498,10 @@ int sl_kafka_produce(struct sl_kafka *k, struct sl_batch *b)
 				 e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE
 			 ? classify(e)
 			 : 1 + SL_EXPORT_DROP_FATAL;
+	snprintf(k->last_error, sizeof(k->last_error), "%s", rd_kafka_err2name(e));
 	SL_LOG(DEBUG, KAFKA, "produce refused: %s", rd_kafka_err2str(e));
 refused:
-	count_failure(k, b, reason);
+	count_failure(k, b);
 	return reason;
 }
 
@@ -526,9 +574,28 @@ const char *sl_kafka_topic(const struct sl_kafka *k, unsigned dest)
 	return dest < SL_DEST_MAX && k->rkt[dest] ? rd_kafka_topic_name(k->rkt[dest]) : NULL;
 }
 
+int sl_kafka_dest_of(const struct sl_kafka *k, const char *topic)
+{
+	for (unsigned d = 0; d < SL_DEST_MAX; d++)
+		if (k->rkt[d] && strcmp(rd_kafka_topic_name(k->rkt[d]), topic) == 0)
+			return (int)d;
+	return -1;
+}
+
+const char *sl_kafka_last_error(const struct sl_kafka *k)
+{
+	return k->last_error;
+}
+
 void sl_kafka_get_stats(const struct sl_kafka *k, struct sl_kafka_stats *out)
 {
 	*out = k->st;
+	for (unsigned d = 0; d < SL_DEST_MAX; d++) {
+		if (k->lat[d] == NULL || out->topic[d].batches == 0)
+			continue;
+		out->topic[d].latency_us_p50 = (uint64_t)sl_ddsketch_quantile(k->lat[d], 0.5);
+		out->topic[d].latency_us_p99 = (uint64_t)sl_ddsketch_quantile(k->lat[d], 0.99);
+	}
 }
 
 void sl_kafka_destroy(struct sl_kafka *k)
@@ -545,6 +612,8 @@ void sl_kafka_destroy(struct sl_kafka *k)
 		rd_kafka_mock_cluster_destroy(k->mcluster);
 	if (k->mock_rk)
 		rd_kafka_destroy(k->mock_rk);
+	for (unsigned d = 0; d < SL_DEST_MAX; d++)
+		free(k->lat[d]);
 	free(k->bootstraps);
 	free(k);
 }

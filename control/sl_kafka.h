@@ -21,7 +21,8 @@
 
 struct sl_kafka;
 
-/* reason: 0 delivered, else 1 + enum sl_export_drop. */
+/* reason: 0 delivered, else 1 + enum sl_export_drop (what failed; the
+ * export decides whether the batch is then dropped, spooled or split). */
 typedef void (*sl_kafka_done_fn)(void *opaque, struct sl_batch *b, int reason);
 
 struct sl_kafka_topic_stats {
@@ -29,17 +30,20 @@ struct sl_kafka_topic_stats {
 	uint64_t records;
 	uint64_t bytes_raw;        /* NDJSON bytes */
 	uint64_t bytes_out;        /* message value bytes */
-	uint64_t failed_batches;
+	uint64_t failed_batches;   /* delivery attempts that failed (the export
+				    * decides what then happens to the batch) */
 	uint64_t failed_records;
-	uint64_t latency_us_max;   /* handoff to delivery report */
+	uint64_t latency_us_max;   /* batch handoff (ring or spool read) to
+				    * delivery report */
 	uint64_t latency_us_sum;
+	uint64_t latency_us_p50;   /* within 1 % (DDSketch), filled by get_stats */
+	uint64_t latency_us_p99;
 };
 
 struct sl_kafka_stats {
 	struct sl_kafka_topic_stats topic[SL_DEST_MAX]; /* by destination */
 	uint64_t pending_batches;  /* produced, no delivery report yet */
-	uint64_t pending_records;
-	uint64_t drops[SL_EXPORT_DROP_COUNT]; /* records, by reason */
+	uint64_t pending_records;  /* of ledger kinds */
 };
 
 /* Creates the producer. With cfg->kafka.brokers empty it first starts
@@ -77,10 +81,24 @@ const char *sl_kafka_topic(const struct sl_kafka *k, unsigned dest);
 
 /* Produces b to its destination's topic with key b->key and the headers
  * content-encoding, content-type, sluice-node, sluice-worker, sluice-seq,
- * sluice-records. Returns 0 when accepted (done will be called), or
- * 1 + enum sl_export_drop when refused at once (done is not called; the
- * refusal is still counted in the stats' drops[] and failed_*). */
+ * sluice-records (and sluice-part for a split batch). Returns 0 when
+ * accepted (done will be called), or 1 + enum sl_export_drop when refused
+ * at once (done is not called; counted in failed_*). */
 int sl_kafka_produce(struct sl_kafka *k, struct sl_batch *b);
+
+/* The same with the node of the batch's headers given (a batch replayed
+ * from the spool keeps the node that made it; NULL: this node), and, when
+ * dl_error is not NULL, to the dead-letter topic with the headers
+ * sluice-error: dl_error and sluice-topic: dl_topic. */
+int sl_kafka_produce_ex(struct sl_kafka *k, struct sl_batch *b, const char *node,
+			const char *dl_topic, const char *dl_error);
+
+/* The destination whose topic is named topic, or -1. */
+int sl_kafka_dest_of(const struct sl_kafka *k, const char *topic);
+
+/* librdkafka's name of the last delivery failure's error, for the
+ * dead-letter header (valid until the next poll). */
+const char *sl_kafka_last_error(const struct sl_kafka *k);
 
 /* Serves delivery reports without blocking; returns how many ran. */
 unsigned sl_kafka_poll(struct sl_kafka *k);

@@ -343,7 +343,7 @@ static void next_interval(struct sl_metrics *m)
 	m->merge_ns = 0;
 }
 
-static void emit_open(struct sl_metrics *m, struct sl_kafka *k)
+static void emit_open(struct sl_metrics *m, struct sl_export *k)
 {
 	uint64_t t0;
 
@@ -381,7 +381,7 @@ static void unpark(struct sl_metrics *m)
 	}
 }
 
-static void maybe_emit(struct sl_metrics *m, struct sl_kafka *k)
+static void maybe_emit(struct sl_metrics *m, struct sl_export *k)
 {
 	while (m->open_end != 0 && m->arrived >= m->n_workers) {
 		emit_open(m, k);
@@ -389,7 +389,7 @@ static void maybe_emit(struct sl_metrics *m, struct sl_kafka *k)
 	}
 }
 
-void sl_metrics_add_table(struct sl_metrics *m, struct sl_mtable *t, struct sl_kafka *k)
+void sl_metrics_add_table(struct sl_metrics *m, struct sl_mtable *t, struct sl_export *k)
 {
 	if (t->worker < m->n_workers && m->open_end != 0 && t->end_ns > m->open_end &&
 	    m->parked[t->worker] == NULL) {
@@ -412,7 +412,7 @@ void sl_metrics_add_table(struct sl_metrics *m, struct sl_mtable *t, struct sl_k
 	maybe_emit(m, k);
 }
 
-void sl_metrics_poll(struct sl_metrics *m, struct sl_kafka *k, int64_t now_ns)
+void sl_metrics_poll(struct sl_metrics *m, struct sl_export *k, int64_t now_ns)
 {
 	if (m->open_end != 0 && now_ns >= m->open_end + m->grace_ns) {
 		emit_open(m, k);
@@ -421,7 +421,7 @@ void sl_metrics_poll(struct sl_metrics *m, struct sl_kafka *k, int64_t now_ns)
 	}
 }
 
-void sl_metrics_finish(struct sl_metrics *m, struct sl_kafka *k)
+void sl_metrics_finish(struct sl_metrics *m, struct sl_export *k)
 {
 	while (m->open_end != 0) {
 		emit_open(m, k);

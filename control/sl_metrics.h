@@ -22,7 +22,7 @@
 #include <stdio.h>
 
 #include "sl_config.h"
-#include "sl_kafka.h"
+#include "sl_export.h"
 #include "sl_mtable.h"
 
 struct sl_metrics;
@@ -55,13 +55,13 @@ void sl_metrics_destroy(struct sl_metrics *m);
 /* Takes a worker's table off its ring: merges it (or parks it, when it is
  * for a later interval than the one being gathered), and emits what is
  * complete. The table goes back to its worker once merged. */
-void sl_metrics_add_table(struct sl_metrics *m, struct sl_mtable *t, struct sl_kafka *k);
+void sl_metrics_add_table(struct sl_metrics *m, struct sl_mtable *t, struct sl_export *k);
 
 /* Emits the interval being gathered when its grace has passed. */
-void sl_metrics_poll(struct sl_metrics *m, struct sl_kafka *k, int64_t now_ns);
+void sl_metrics_poll(struct sl_metrics *m, struct sl_export *k, int64_t now_ns);
 
 /* At shutdown, after the workers' last tables: emits everything. */
-void sl_metrics_finish(struct sl_metrics *m, struct sl_kafka *k);
+void sl_metrics_finish(struct sl_metrics *m, struct sl_export *k);
 
 void sl_metrics_get_stats(const struct sl_metrics *m, struct sl_metrics_stats *st);
 

@@ -67,7 +67,7 @@ struct sl_metrics {
 
 /* Sends one record per touched series of the interval [start, end) and
  * writes the Prometheus file (sl_metrics_out.c). */
-void sl_metrics_emit(struct sl_metrics *m, struct sl_kafka *k, int64_t start, int64_t end);
+void sl_metrics_emit(struct sl_metrics *m, struct sl_export *k, int64_t start, int64_t end);
 
 /* The series' exported single value (see sl_metrics_value). */
 double sl_mentry_value(const struct sl_mentry *e);

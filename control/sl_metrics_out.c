@@ -210,7 +210,7 @@ static void settle(struct sl_mentry *e)
 
 static void write_prometheus(struct sl_metrics *m);
 
-void sl_metrics_emit(struct sl_metrics *m, struct sl_kafka *k, int64_t start, int64_t end)
+void sl_metrics_emit(struct sl_metrics *m, struct sl_export *k, int64_t start, int64_t end)
 {
 	if (start == 0 || start > end)
 		start = end - m->period_ns;

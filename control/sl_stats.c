@@ -24,6 +24,7 @@ struct ledger {
 	uint64_t pkt_received, pkt_delivered, pkt_answered, pkt_dropped, pkt_held, pkt_tcp_held;
 	uint64_t rec_received, rec_dropped_worker, rec_aggregated, rec_held, rec_handed;
 	uint64_t rec_exported, rec_dropped_export, rec_pending;
+	uint64_t rec_spooled, rec_parked, rec_resent;
 };
 
 static void json_drops(FILE *f, const char *key, const uint64_t *v, int n,
@@ -152,6 +153,10 @@ static void write_worker(FILE *f, const struct sl_worker *w,
 static void write_export(FILE *f, const struct sl_app *app,
 			 const struct sl_kafka_stats *ks, struct ledger *l)
 {
+	struct sl_export_stats xs;
+	struct sl_spool_stats ss;
+
+	sl_export_get_stats(app->export, &xs, &ss);
 	fprintf(f, "\"export\":{\"bootstrap\":\"%s\",\"embedded\":%s,\"dequeued_batches\":%" PRIu64
 		",\"dequeued_records\":%" PRIu64 ",\"pending_batches\":%" PRIu64
 		",\"pending_records\":%" PRIu64 ",\"topics\":{",
@@ -173,22 +178,27 @@ static void write_export(FILE *f, const struct sl_app *app,
 		fprintf(f, "%s\"%s\":{\"topic\":\"%s\",\"batches\":%" PRIu64 ",\"records\":%" PRIu64
 			",\"bytes_raw\":%" PRIu64 ",\"bytes_out\":%" PRIu64 ",\"failed_batches\":%" PRIu64
 			",\"failed_records\":%" PRIu64 ",\"latency_us_avg\":%" PRIu64
+			",\"latency_us_p50\":%" PRIu64 ",\"latency_us_p99\":%" PRIu64
 			",\"latency_us_max\":%" PRIu64 "}",
 			first ? "" : ",", name, topic, t->batches,
 			t->records, t->bytes_raw, t->bytes_out, t->failed_batches,
 			t->failed_records, t->batches ? t->latency_us_sum / t->batches : 0,
-			t->latency_us_max);
+			t->latency_us_p50, t->latency_us_p99, t->latency_us_max);
 		first = 0;
 		/* Routed records are logs; derived kinds stay out. */
 		if (d >= SL_KIND_COUNT || sl_kind_in_ledger(d))
 			l->rec_exported += t->records;
 	}
 	fputs("},", f);
-	json_drops(f, "dropped", ks->drops, SL_EXPORT_DROP_COUNT, sl_export_drop_name);
+	sl_export_write_stats(app->export, f);
+	json_drops(f, "dropped", xs.drops, SL_EXPORT_DROP_COUNT, sl_export_drop_name);
 	fputs("},", f);
 	for (int i = 0; i < SL_EXPORT_DROP_COUNT; i++)
-		l->rec_dropped_export += ks->drops[i];
+		l->rec_dropped_export += xs.drops[i];
 	l->rec_pending = ks->pending_records;
+	l->rec_spooled = ss.queued_ledger;
+	l->rec_parked = xs.parked_records;
+	l->rec_resent = ss.resent_ledger;
 }
 
 /* The ten busiest ports that had no listener, summed over workers: the
@@ -248,27 +258,37 @@ static void write_ledger(FILE *f, const struct sl_app *app, const struct ledger 
 	/* handed - dequeued: batches in the rings. Signed, so that a defect
 	 * that made it negative shows instead of wrapping. */
 	int64_t rings = (int64_t)l->rec_handed - (int64_t)app->dequeued_records;
-	int64_t in_flight = (int64_t)l->rec_held + rings + (int64_t)l->rec_pending;
+	int64_t in_flight = (int64_t)l->rec_held + rings + (int64_t)l->rec_pending +
+			    (int64_t)l->rec_parked;
 	uint64_t terminal = l->rec_dropped_worker + l->rec_aggregated + l->rec_exported +
 			    l->rec_dropped_export;
-	int rec_ok = rings >= 0 && (int64_t)l->rec_received == (int64_t)terminal + in_flight &&
+	/* The spool is where records wait for Kafka across restarts: what a
+	 * run found there (or sends again after a rewind) enters beside what
+	 * it received, and what it leaves there at exit is kept, not lost. */
+	int rec_ok = rings >= 0 &&
+		     (int64_t)(l->rec_received + l->rec_resent) ==
+			     (int64_t)terminal + in_flight + (int64_t)l->rec_spooled &&
 		     (!final || in_flight == 0);
 
 	fprintf(f, "\"ledger\":{\"identity\":\"received = delivered + answered + dropped + in_flight "
-		"(packets); received = dropped + aggregated + exported + in_flight (records)\","
+		"(packets); received + resent = dropped + aggregated + exported + in_flight + spooled "
+		"(records)\","
 		"\"packets\":{\"received\":%" PRIu64 ",\"delivered\":%" PRIu64 ",\"answered\":%" PRIu64
 		",\"dropped\":%" PRIu64 ",\"in_flight\":%" PRIu64 ",\"in_flight_terms\":"
 		"{\"fragments_held\":%" PRIu64 ",\"tcp_held\":%" PRIu64 "},\"balanced\":%s},",
 		l->pkt_received, l->pkt_delivered, l->pkt_answered, l->pkt_dropped,
 		l->pkt_held + l->pkt_tcp_held, l->pkt_held, l->pkt_tcp_held,
 		pkt_ok ? "true" : "false");
-	fprintf(f, "\"records\":{\"received\":%" PRIu64 ",\"dropped_worker\":%" PRIu64
+	fprintf(f, "\"records\":{\"received\":%" PRIu64 ",\"resent\":%" PRIu64
+		",\"dropped_worker\":%" PRIu64
 		",\"aggregated\":%" PRIu64 ",\"exported\":%" PRIu64 ",\"dropped_export\":%" PRIu64 ",\"in_flight\":%" PRId64
 		",\"in_flight_terms\":{\"open_batches\":%" PRIu64 ",\"rings\":%" PRId64
-		",\"kafka_queue\":%" PRIu64 "},\"balanced\":%s},\"balanced\":%s}",
-		l->rec_received, l->rec_dropped_worker, l->rec_aggregated, l->rec_exported,
-		l->rec_dropped_export,
-		in_flight, l->rec_held, rings, l->rec_pending, rec_ok ? "true" : "false",
+		",\"kafka_queue\":%" PRIu64 ",\"parked\":%" PRIu64 "},\"spooled\":%" PRIu64
+		",\"balanced\":%s},\"balanced\":%s}",
+		l->rec_received, l->rec_resent, l->rec_dropped_worker, l->rec_aggregated,
+		l->rec_exported, l->rec_dropped_export,
+		in_flight, l->rec_held, rings, l->rec_pending, l->rec_parked, l->rec_spooled,
+		rec_ok ? "true" : "false",
 		pkt_ok && rec_ok ? "true" : "false");
 }
 

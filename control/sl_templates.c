@@ -285,7 +285,7 @@ static void refresh_top(struct sl_tplm *m)
 	free(all);
 }
 
-unsigned sl_tplm_emit(struct sl_tplm *m, struct sl_kafka *k, int64_t now_ns)
+unsigned sl_tplm_emit(struct sl_tplm *m, struct sl_export *k, int64_t now_ns)
 {
 	uint64_t before = sl_ctl_out_sent(m->out);
 

@@ -19,7 +19,7 @@
 
 #include "sl_batch.h"
 #include "sl_config.h"
-#include "sl_kafka.h"
+#include "sl_export.h"
 
 #define SL_TPLM_TOP 10
 
@@ -45,7 +45,7 @@ void sl_tplm_add(struct sl_tplm *m, const struct sl_batch *b);
 
 /* Produces the interval's counts to the templates topic and resets them.
  * now_ns stamps the lines. Returns the number of lines produced. */
-unsigned sl_tplm_emit(struct sl_tplm *m, struct sl_kafka *k, int64_t now_ns);
+unsigned sl_tplm_emit(struct sl_tplm *m, struct sl_export *k, int64_t now_ns);
 
 /* Writes "templates":{...} (counters and the top templates), no comma. */
 void sl_tplm_write_stats(const struct sl_tplm *m, FILE *f);
@@ -53,7 +53,7 @@ void sl_tplm_write_stats(const struct sl_tplm *m, FILE *f);
 void sl_tplm_get_stats(const struct sl_tplm *m, struct sl_tplm_stats *st);
 
 /* Accepts NULL. Batches already produced must have been delivered or
- * purged (sl_kafka_flush) first: they come from this object's pool. */
+ * handed back (sl_export_finish) first: they come from this object's pool. */
 void sl_tplm_destroy(struct sl_tplm *m);
 
 #endif

@@ -37,6 +37,12 @@ def log(msg):
     print("demo: " + msg, flush=True)
 
 
+def empty_spool():
+    # The demo's embedded cluster starts empty each time: a spool an
+    # earlier demo left would be replayed into it and counted twice.
+    shutil.rmtree("/tmp/sluice-demo-spool", ignore_errors=True)
+
+
 def stats_path():
     # The one key the demo needs from its config; the rest is sluice's.
     with open(CONFIG) as f:
@@ -172,6 +178,7 @@ class Demo:
         binary = os.path.join(self.args.build, "sluice")
         if os.path.exists(self.stats_file):
             os.unlink(self.stats_file)
+        empty_spool()
         argv = [binary, "--no-huge", "-m", "1024", "--no-pci", "--no-telemetry",
                 "--file-prefix", PREFIX, "-l", "0-1", "--log-level", "lib.*:error",
                 "--vdev", "net_tap0,iface=%s" % IFACE, "--", "-c", CONFIG]

@@ -64,6 +64,9 @@ struct sl_batch *sl_batch_get(struct rte_mempool *pool, uint16_t worker,
 	b->raw_len = 0;
 	b->len = 0;
 	b->payload = b->raw;
+	b->part_first = 0;
+	b->part_of = 0;
+	b->ticket = 0;
 	b->key[0] = '\0';
 	return b;
 }

@@ -81,6 +81,9 @@ class Sluice:
         cfg["stats"].setdefault("file", self.stats_path)
         cfg["stats"].setdefault("interval_ms", 100)
         self.stats_path = cfg["stats"]["file"]
+        # A spool of its own: one left by another test would be replayed.
+        cfg.setdefault("export", {}).setdefault("spool", {}).setdefault(
+            "dir", os.path.join(self.dir, "spool"))
         self.cfg_path = os.path.join(self.dir, "sluice.yaml")
         with open(self.cfg_path, "w") as f:
             f.write(yaml_dump(cfg) + "\n")
