@@ -158,7 +158,7 @@ const struct sl_config_key sl_config_schema[] = {
 	  .desc = "At shutdown, how long to wait for undelivered batches before spooling them" },
 	{ .path = "export.kafka.max_pending_batches",
 	  FIELD(C, kafka.max_pending_batches), UINT(1, 65536, "16"),
-	  .desc = "Batches of one worker librdkafka may hold undelivered (at most half of `batch.pool_size`); past it batches go to the spool, in order, until it is empty again" },
+	  .desc = "Batches of one worker librdkafka may hold undelivered (at most a quarter of `batch.pool_size`); past it batches go to the spool, in order, until it is empty again" },
 	{ .path = "export.spool.dir", .type = SL_CT_STRING, FIELD(C, spool.dir),
 	  .min = 1, .def = "/var/lib/sluice/spool",
 	  .desc = "Directory for batches Kafka has not accepted yet; created if missing, locked against a second process" },

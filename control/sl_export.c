@@ -441,10 +441,11 @@ struct sl_export *sl_export_create(const struct sl_config *cfg, unsigned n_worke
 	x->release = release;
 	x->opaque = opaque;
 	x->n_workers = n_workers;
-	/* Half the pool at most: the worker keeps batches to fill. */
+	/* A quarter of the pool at most: the worker keeps batches to fill,
+	 * and TCP keeps its window open (sl_worker_tcp.c reserves 8). */
 	x->bound = cfg->kafka.max_pending_batches;
-	if (x->bound > cfg->batch.pool_size / 2)
-		x->bound = cfg->batch.pool_size / 2 ? cfg->batch.pool_size / 2 : 1;
+	if (x->bound > cfg->batch.pool_size / 4)
+		x->bound = cfg->batch.pool_size / 4 ? cfg->batch.pool_size / 4 : 1;
 	x->pending = calloc(n_workers + 2, sizeof(*x->pending));
 	if (x->pending == NULL) {
 		snprintf(err, errlen, "export: out of memory");
