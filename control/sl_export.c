@@ -273,7 +273,10 @@ int sl_export_submit(struct sl_export *x, struct sl_batch *b)
 		return -EINVAL;
 	}
 	b->ticket = 0;
-	if (x->st.parked_now > 0 || !sl_spool_idle(x->spool) ||
+	/* Behind the spool while it has unread batches (order); once the
+	 * reader has caught up, batches go straight again even with replayed
+	 * ones still in flight: librdkafka keeps the order it was given. */
+	if (x->st.parked_now > 0 || x->need_rewind || !sl_spool_caught_up(x->spool) ||
 	    x->pending[origin(x, b)] >= x->bound) {
 		to_spool(x, b, 0);
 		return 0;

@@ -880,6 +880,11 @@ int sl_spool_idle(const struct sl_spool *s)
 	return s->st.queued_batches == 0 && s->tk_n == 0;
 }
 
+int sl_spool_caught_up(const struct sl_spool *s)
+{
+	return s->st.queued_batches == 0;
+}
+
 void sl_spool_tick(struct sl_spool *s, uint64_t now_ns)
 {
 	if (!s->dirty || s->conf.fsync != SL_SPOOL_FSYNC_INTERVAL ||

@@ -124,6 +124,9 @@ int sl_spool_rewind(struct sl_spool *s);
 /* 1 when nothing is queued or in flight (appending may go on). */
 int sl_spool_idle(const struct sl_spool *s);
 
+/* 1 when nothing is left to read (records may still be in flight). */
+int sl_spool_caught_up(const struct sl_spool *s);
+
 /* Runs the interval fsync; call it from the control loop. */
 void sl_spool_tick(struct sl_spool *s, uint64_t now_ns);
 
