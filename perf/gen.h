@@ -1,9 +1,10 @@
 /* sluice-gen: the telemetry traffic generator (perf/sluice_gen.c).
  *
- * Four files, one concern each:
+ * Five files, one concern each:
  *   gen_opts.c     the command line after the EAL's '--' into sl_gen_opts;
- *   gen_payload.c  the corpus and the UDP payloads of each kind (RFC 5424
- *                  and RFC 3164 syslog, StatsD/DogStatsD, JSON spans);
+ *   gen_corpus.c   the log lines, from a file or the Loghub directories;
+ *   gen_payload.c  the UDP payloads of each kind (RFC 5424 and RFC 3164
+ *                  syslog, StatsD/DogStatsD, JSON spans);
  *   gen_pool.c     the template pool: Ethernet/IPv4/UDP frames with their
  *                  checksums, built once before sending, what a prefix of
  *                  the packet sequence holds, and the pcap writer;
@@ -91,17 +92,25 @@ static inline uint32_t sl_gen_below(uint64_t *s, uint32_t n)
 	return (uint32_t)(sl_gen_rand(s) % n);
 }
 
-/* --- payloads (gen_payload.c) -------------------------------------------- */
+/* --- corpus (gen_corpus.c) and payloads (gen_payload.c) ----------------- */
+
+#define SL_GEN_LINE_MAX 2048u        /* longer corpus lines are cut at load */
 
 struct sl_gen_corpus;
 
 /* Loads a corpus: path is a file (one line a record, app-name its base
  * name without extension) or a directory in the Loghub layout
  * (DIR/<DS>/<DS>_2k.log, app-name the data set's name). Empty lines and
- * CRs are skipped. Returns NULL with errno set (ENOENT: no lines). */
+ * CRs are skipped. Returns NULL with errno set (ENODATA: no lines). */
 struct sl_gen_corpus *sl_gen_corpus_load(const char *path);
 void sl_gen_corpus_free(struct sl_gen_corpus *c);
 uint32_t sl_gen_corpus_lines(const struct sl_gen_corpus *c);
+/* Line i (< sl_gen_corpus_lines), not NUL-terminated at *len; *app the
+ * index for sl_gen_corpus_app. */
+const char *sl_gen_corpus_line(const struct sl_gen_corpus *c, uint32_t i, unsigned *len,
+			       unsigned *app);
+/* The app-name: [A-Za-z0-9_.-], 1..32 bytes, NUL-terminated. */
+const char *sl_gen_corpus_app(const struct sl_gen_corpus *c, unsigned app);
 
 /* The payload builder's state: random streams, the trace in progress (a
  * trace's spans come in a row, and some syslog records carry the ids of

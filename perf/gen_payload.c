@@ -27,35 +27,20 @@
  * datagram as many lines as fit in 1432 bytes.
  *
  * Nothing here is timed: templates are built once, before sending.
+ * The corpus is gen_corpus.c's.
  */
-#include <dirent.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "gen.h"
 
-#define LINE_MAX_BYTES 2048u     /* longer corpus lines are cut at load */
-#define APP_MAX 32u              /* RFC 3164 TAG: at most 32 characters */
-#define MAX_APPS 64u
-#define REC_MAX (LINE_MAX_BYTES + 256u)
+#define REC_MAX (SL_GEN_LINE_MAX + 256u)
 #define RECENT 64u               /* recent traces some syslog records name */
 #define SYSLOG_CUT_MIN 16u       /* MSG bytes worth cutting a record for */
 
-struct sl_gen_corpus {
-	char *text;                  /* every line, NUL-terminated */
-	size_t text_len, text_cap;
-	uint32_t *off;
-	uint16_t *len;
-	uint8_t *app;
-	uint32_t n, cap;
-	char apps[MAX_APPS][APP_MAX + 1];
-	unsigned n_apps;
-};
 
 struct trace_ref {
 	uint8_t trace[16];
@@ -73,165 +58,6 @@ struct sl_gen_src {
 	unsigned n_recent, recent_next;
 	char rec[REC_MAX];           /* one record before it is placed */
 };
-
-/* --- corpus --------------------------------------------------------------- */
-
-static int grow(void **p, uint32_t n, size_t size)
-{
-	void *q = realloc(*p, n * size);
-
-	if (q == NULL)
-		return -ENOMEM;
-	*p = q;
-	return 0;
-}
-
-static int add_line(struct sl_gen_corpus *c, const char *s, size_t n, uint8_t app)
-{
-	if (n > LINE_MAX_BYTES)
-		n = LINE_MAX_BYTES;
-	if (c->n == c->cap) {
-		uint32_t cap = c->cap ? 2 * c->cap : 4096;
-
-		if (grow((void **)&c->off, cap, sizeof(*c->off)) != 0 ||
-		    grow((void **)&c->len, cap, sizeof(*c->len)) != 0 ||
-		    grow((void **)&c->app, cap, sizeof(*c->app)) != 0)
-			return -ENOMEM;
-		c->cap = cap;
-	}
-	if (c->text_len + n + 1 > c->text_cap) {
-		size_t cap = c->text_cap ? 2 * c->text_cap : 1u << 20;
-		char *t;
-
-		while (cap < c->text_len + n + 1)
-			cap *= 2;
-		t = realloc(c->text, cap);
-		if (t == NULL)
-			return -ENOMEM;
-		c->text = t;
-		c->text_cap = cap;
-	}
-	memcpy(c->text + c->text_len, s, n);
-	c->text[c->text_len + n] = '\0';
-	c->off[c->n] = (uint32_t)c->text_len;
-	c->len[c->n] = (uint16_t)n;
-	c->app[c->n] = app;
-	c->n++;
-	c->text_len += n + 1;
-	return 0;
-}
-
-/* An app-name both syslog formats accept: [A-Za-z0-9_.-], 1..32 bytes. */
-static void set_app(struct sl_gen_corpus *c, const char *name, size_t n)
-{
-	char *a = c->apps[c->n_apps];
-	size_t i;
-
-	for (i = 0; i < n && i < APP_MAX; i++) {
-		char ch = name[i];
-
-		a[i] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			(ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ? ch : '_';
-	}
-	if (i == 0)
-		a[i++] = 'a';
-	a[i] = '\0';
-}
-
-static int load_file(struct sl_gen_corpus *c, const char *path, const char *app, size_t app_n)
-{
-	FILE *f;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int rc = 0;
-
-	if (c->n_apps == MAX_APPS)
-		return -E2BIG;
-	f = fopen(path, "r");
-	if (f == NULL)
-		return -errno;
-	set_app(c, app, app_n);
-	while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			n--;
-		if (n > 0)
-			rc = add_line(c, line, (size_t)n, (uint8_t)c->n_apps);
-	}
-	if (rc == 0 && ferror(f))
-		rc = -EIO;
-	free(line);
-	fclose(f);
-	c->n_apps++;
-	return rc;
-}
-
-/* DIR/<DS>/<DS>_2k.log for every DS, in name order (readdir's order is
- * the file system's, and the corpus order is part of the output). */
-static int load_dir(struct sl_gen_corpus *c, const char *dir)
-{
-	struct dirent **ents;
-	int n = scandir(dir, &ents, NULL, alphasort), rc = 0;
-
-	if (n < 0)
-		return -errno;
-	for (int i = 0; i < n; i++) {
-		const char *ds = ents[i]->d_name;
-		char path[4096];
-		struct stat st;
-
-		if (rc == 0 && ds[0] != '.' &&
-		    snprintf(path, sizeof(path), "%s/%s/%s_2k.log", dir, ds, ds) < (int)sizeof(path) &&
-		    stat(path, &st) == 0 && S_ISREG(st.st_mode))
-			rc = load_file(c, path, ds, strlen(ds));
-		free(ents[i]);
-	}
-	free(ents);
-	return rc;
-}
-
-struct sl_gen_corpus *sl_gen_corpus_load(const char *path)
-{
-	struct sl_gen_corpus *c = calloc(1, sizeof(*c));
-	struct stat st;
-	int rc;
-
-	if (c == NULL)
-		return NULL;
-	if (stat(path, &st) != 0) {
-		rc = -errno;
-	} else if (S_ISDIR(st.st_mode)) {
-		rc = load_dir(c, path);
-	} else {
-		const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-
-		rc = load_file(c, path, base, strcspn(base, "."));
-	}
-	if (rc == 0 && c->n == 0)
-		rc = -ENOENT;
-	if (rc != 0) {
-		sl_gen_corpus_free(c);
-		errno = -rc;
-		return NULL;
-	}
-	return c;
-}
-
-void sl_gen_corpus_free(struct sl_gen_corpus *c)
-{
-	if (c == NULL)
-		return;
-	free(c->text);
-	free(c->off);
-	free(c->len);
-	free(c->app);
-	free(c);
-}
-
-uint32_t sl_gen_corpus_lines(const struct sl_gen_corpus *c)
-{
-	return c->n;
-}
 
 struct sl_gen_src *sl_gen_src_create(const struct sl_gen_corpus *c, uint64_t seed)
 {
@@ -383,9 +209,10 @@ static unsigned syslog_record(struct sl_gen_src *s, enum sl_gen_kind k,
 			      const struct sl_gen_sender *who, unsigned idx, unsigned *hdr)
 {
 	const struct sl_gen_corpus *c = s->c;
-	uint32_t line = sl_gen_below(&s->rng, c->n);
-	const char *msg = c->text + c->off[line];
-	unsigned mlen = c->len[line], n = 0, app = c->app[line];
+	unsigned mlen, app, n = 0;
+	const char *msg = sl_gen_corpus_line(c, sl_gen_below(&s->rng, sl_gen_corpus_lines(c)),
+					     &mlen, &app);
+	const char *app_name = sl_gen_corpus_app(c, app);
 	int sev = line_severity(msg, mlen);
 	unsigned pri = (16 + app % 8) * 8 + (unsigned)(sev >= 0 ? sev : draw_severity(&s->rng));
 	unsigned pid = 1000 + (who->host * 2654435761u + app * 40503u) % 60000u;
@@ -396,9 +223,9 @@ static unsigned syslog_record(struct sl_gen_src *s, enum sl_gen_kind k,
 	if (k == SL_GEN_SYSLOG5424) {
 		syslog_sd(s, sd, sizeof(sd));
 		put_fmt(s->rec, &n, REC_MAX, "<%u>1 %s %s %s %u - %s ", pri, ts, host,
-			c->apps[app], pid, sd);
+			app_name, pid, sd);
 	} else {
-		put_fmt(s->rec, &n, REC_MAX, "<%u>%s %s %s[%u]: ", pri, ts, host, c->apps[app], pid);
+		put_fmt(s->rec, &n, REC_MAX, "<%u>%s %s %s[%u]: ", pri, ts, host, app_name, pid);
 	}
 	*hdr = n;
 	memcpy(s->rec + n, msg, mlen);

@@ -15,10 +15,12 @@
  * hands the template itself to rte_eth_tx_burst, and the driver's free
  * after transmission drops that reference again. Nothing is allocated or
  * copied per packet, which copying from templates (an alloc and a memcpy
- * of the frame each time) would cost, and it works with every driver that
- * only reads what it sends: net_null frees at once, net_pcap and
- * net_af_packet copy the frame out and free, net_ring hands the pointer
- * to its reader (here: the drain below). A driver that wrote into an mbuf
+ * of the frame each time) would cost: into net_null on one core of the
+ * development VM, 53 and 48 Mpps for 64- and 512-byte payloads, where
+ * copying measured 33 and 14 Mpps (perf/README.md). It works with every driver that only reads what it
+ * sends: net_null frees at once, net_pcap and net_af_packet copy the
+ * frame out and free, net_ring hands the pointer to its reader (here: the
+ * drain below). A driver that wrote into an mbuf
  * on tx (offloads that rewrite headers) would corrupt a template shared by
  * packets still in flight; no offload is asked for.
  *
@@ -30,6 +32,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,9 +43,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
-#include <rte_lcore.h>
 #include <rte_mbuf.h>
-#include <rte_pause.h>
 
 #include "gen.h"
 
@@ -402,23 +403,89 @@ out:
 	return rc;
 }
 
-int main(int argc, char **argv)
+/* --help after the '--' is answered before the EAL starts: without
+ * hugepages or EAL options, rte_eal_init may fail first. */
+static int help_asked(int argc, char **argv)
+{
+	int i = 1;
+
+	while (i < argc && strcmp(argv[i], "--") != 0)
+		i++;
+	for (i++; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0)
+			return 1;
+	return 0;
+}
+
+/* Port (unless --pcap), templates, the run and its report; 0 or -1
+ * (what failed printed). */
+static int generate(const struct sl_gen_opts *o, const struct sl_gen_corpus *corpus)
 {
 	static const struct rte_ether_addr pcap_mac = {{ 0x02, 0x67, 0x65, 0x6e, 0x00, 0x01 }};
+	struct rte_ether_addr src_mac = o->have_src_mac ? o->src_mac : pcap_mac;
 	struct rte_mempool *rx_pool = NULL;
-	struct sl_gen_corpus *corpus = NULL;
 	struct sl_gen_pool pool = { 0 };
 	struct report rep = { .sent = 0 };
-	struct sl_gen_opts o;
-	struct rte_ether_addr src_mac = pcap_mac;
 	uint16_t port = RTE_MAX_ETHPORTS;
+	int rc = -1;
+
+	if (o->pcap == NULL) {
+		if (pick_port(o, &port) != 0)
+			return -1;
+		rc = port_open(port, &rx_pool);
+		if (rc != 0) {
+			fprintf(stderr, "sluice-gen: port %u: %s\n", port, strerror(-rc));
+			goto out;
+		}
+		if (!o->have_src_mac)
+			(void)rte_eth_macaddr_get(port, &src_mac);
+	}
+	rc = sl_gen_pool_build(&pool, o, corpus, &src_mac);
+	if (rc != 0) {
+		fprintf(stderr, "sluice-gen: %u templates: %s\n", o->templates, strerror(-rc));
+		goto out;
+	}
+	if (o->pcap != NULL) {
+		rc = run_pcap(o, &pool, &rep);
+	} else {
+		char name[RTE_ETH_NAME_MAX_LEN] = "?";
+
+		(void)rte_eth_dev_get_name_by_port(port, name);
+		snprintf(rep.output, sizeof(rep.output), "port %u (%s)", port, name);
+		rc = run_port(o, port, &pool, &rep);
+	}
+	if (rc != 0)
+		goto out;
+	sl_gen_pool_tally(&pool, rep.sent, &rep.t);
+	print_report(&rep, o, &pool);
+	rc = o->json != NULL ? write_json(&rep, o, &pool) : 0;
+	if (rc != 0)
+		fprintf(stderr, "sluice-gen: %s: %s\n", o->json, strerror(-rc));
+out:
+	if (port != RTE_MAX_ETHPORTS)
+		(void)rte_eth_dev_close(port);
+	rte_mempool_free(rx_pool);
+	sl_gen_pool_free(&pool);
+	return rc == 0 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct sl_gen_corpus *corpus = NULL;
+	struct sl_gen_opts o;
+	char rundir[PATH_MAX];
 	int n, rc, status = 1;
 
+	if (help_asked(argc, argv)) {
+		sl_gen_usage();
+		return 0;
+	}
 	n = rte_eal_init(argc, argv);
 	if (n < 0) {
 		fprintf(stderr, "sluice-gen: rte_eal_init: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	rc = sl_gen_opts_parse(argc - n, argv + n, &o);
 	if (rc != 0) {
 		status = rc > 0 ? 0 : 2;
@@ -427,56 +494,18 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	corpus = sl_gen_corpus_load(o.corpus);
-	if (corpus == NULL) {
+	if (corpus == NULL)
 		fprintf(stderr, "sluice-gen: corpus %s: %s\n", o.corpus,
-			errno == ENOENT ? "no lines (want a file of lines or a Loghub directory)" :
+			errno == ENODATA ? "no lines (want a file of lines or a Loghub directory)" :
 			strerror(errno));
-		goto out;
-	}
-	if (o.pcap == NULL) {
-		if (pick_port(&o, &port) != 0)
-			goto out;
-		rc = port_open(port, &rx_pool);
-		if (rc != 0) {
-			fprintf(stderr, "sluice-gen: port %u: %s\n", port, strerror(-rc));
-			port = RTE_MAX_ETHPORTS;
-			goto out;
-		}
-		if (!o.have_src_mac)
-			(void)rte_eth_macaddr_get(port, &src_mac);
-	}
-	if (o.have_src_mac)
-		src_mac = o.src_mac;
-	rc = sl_gen_pool_build(&pool, &o, corpus, &src_mac);
-	if (rc != 0) {
-		fprintf(stderr, "sluice-gen: %u templates: %s\n", o.templates, strerror(-rc));
-		goto out;
-	}
-	if (o.pcap != NULL) {
-		rc = run_pcap(&o, &pool, &rep);
-	} else {
-		char name[RTE_ETH_NAME_MAX_LEN] = "?";
-
-		(void)rte_eth_dev_get_name_by_port(port, name);
-		snprintf(rep.output, sizeof(rep.output), "port %u (%s)", port, name);
-		rc = run_port(&o, port, &pool, &rep);
-	}
-	if (rc != 0)
-		goto out;
-	sl_gen_pool_tally(&pool, rep.sent, &rep.t);
-	print_report(&rep, &o, &pool);
-	rc = o.json != NULL ? write_json(&rep, &o, &pool) : 0;
-	if (rc != 0) {
-		fprintf(stderr, "sluice-gen: %s: %s\n", o.json, strerror(-rc));
-		goto out;
-	}
-	status = 0;
+	else
+		status = generate(&o, corpus) == 0 ? 0 : 1;
 out:
-	if (port != RTE_MAX_ETHPORTS)
-		(void)rte_eth_dev_close(port);
-	rte_mempool_free(rx_pool);
-	sl_gen_pool_free(&pool);
 	sl_gen_corpus_free(corpus);
 	rte_eal_cleanup();
+	/* With --no-shconf --no-telemetry the EAL leaves its runtime
+	 * directory empty (the telemetry socket goes only at exit, after
+	 * this); one with files in it belongs to another process. */
+	(void)rmdir(rundir);
 	return status;
 }
