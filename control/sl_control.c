@@ -49,8 +49,8 @@ static unsigned drain(struct sl_app *app)
 	for (unsigned w = 0; w < app->n_workers; w++) {
 		/* Spool full: the batches stay in the rings, the workers'
 		 * pools run dry and backpressure reaches the senders. */
-		if (!sl_export_can_take(app->export))
-			break;
+		if (!sl_export_can_take(app->export) && app->state == SL_STATE_RUN)
+			break;   /* at shutdown everything is taken (and spooled) */
 		unsigned n = rte_ring_sc_dequeue_burst(app->workers[w]->ring, objs,
 						       DRAIN_BURST, NULL);
 
