@@ -39,7 +39,9 @@
 #include "sl_log.h"
 
 #define PAYLOADS 32
-#define POOL 256
+#define POOL_PER_WORKER 128 /* batch.pool_size of each simulated worker */
+#define WORKERS 4
+#define POOL (POOL_PER_WORKER * WORKERS)
 #define WORKER_RATE 1.1e6      /* records/s per worker core (docs/perf.md) */
 
 struct payload {
@@ -50,7 +52,7 @@ struct payload {
 static struct payload pl[PAYLOADS];
 static struct rte_mempool *pool;
 static char spool_dir[64];
-static unsigned max_pending = 16;
+static unsigned max_pending = 16;    /* export.kafka.max_pending_batches */
 
 static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
 {
@@ -235,7 +237,7 @@ static void base_cfg(struct sl_config *cfg, uint32_t max_bytes)
 	cfg->kafka.flush_timeout_ms = 10000;
 	cfg->kafka.max_pending_batches = max_pending;
 	cfg->batch.max_bytes = max_bytes;
-	cfg->batch.pool_size = POOL;
+	cfg->batch.pool_size = POOL_PER_WORKER;  /* the bound is a quarter of it */
 	cfg->batch.zstd_level = 1;
 	snprintf(cfg->spool.dir, sizeof(cfg->spool.dir), "%s", spool_dir);
 	cfg->spool.max_mb = 4096;
@@ -416,7 +418,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	double seconds = 3;
-	unsigned kb = 256, replay_n = 5000, workers = 4;
+	unsigned kb = 256, replay_n = 5000, workers = WORKERS;
 	int ret = rte_eal_init(argc, argv), c;
 
 	if (ret < 0) {
