@@ -77,16 +77,26 @@ BENCH_LOG_CMD    = $(BUILD)/perf/sluice-bench-log $(BENCH_LOG_ARGS)
 BENCH_PIPE_CMD   = python3 perf/bench_pipeline.py --build $(BUILD)
 BENCH_TCP_ARGS ?=
 BENCH_TCP_CMD    = $(BUILD)/perf/sluice-bench-tcp $(BENCH_EAL) -- $(BENCH_TCP_ARGS)
+BENCH_EXPORT_ARGS ?=
+BENCH_EXPORT_CMD = $(BUILD)/perf/sluice-bench-export --no-huge -m 1024 --no-pci --no-telemetry \
+                   --no-shconf --file-prefix sluice-bench-export -l 0-1 --log-level '*:error' \
+                   -- $(BENCH_EXPORT_ARGS)
 
-.PHONY: bench bench-log bench-tcp bench-pipeline bench-templates bench-rules
+.PHONY: bench bench-log bench-tcp bench-pipeline bench-templates bench-rules bench-export
 # One recipe, so that even `make -j bench` runs them one after the other:
 # two benchmarks at once would measure each other.
 bench: build
 	$(BENCH_DECODE_CMD)
 	$(BENCH_LOG_CMD)
 	$(BENCH_TCP_CMD)
+	$(BENCH_EXPORT_CMD)
 	$(BENCH_PIPE_CMD)
 	python3 perf/template_accuracy.py --build $(BUILD)
+
+# The control core's export against the mock cluster (docs/perf.md,
+# "Kafka export").
+bench-export: build
+	$(BENCH_EXPORT_CMD)
 
 # parse, match (10..10,000 rules, two families), template, encode,
 # compress, per-record path on the Loghub lines. The first run compiles
