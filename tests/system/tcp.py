@@ -439,6 +439,23 @@ class MockKafka:
         assert self.line() == "up"
 
 
+def kafka_cfg(name, listener, kafka, tmp, pool=16, max_bytes=16384, spool_mb=None):
+    """One listener, small batches, the mock cluster reconnected soon after
+    it comes back, and a spool of the test's own (spool_mb: its bound)."""
+    spool = {"dir": os.path.join(tmp, "spool")}
+    if spool_mb is not None:
+        spool["max_mb"] = spool_mb
+    return sluice_cfg(name, [listener], worker={"max_record_bytes": 2048},
+                      batch={"pool_size": pool, "max_bytes": max_bytes},
+                      export={"kafka": {"brokers": kafka.bootstrap, "properties": {
+                          "reconnect.backoff.ms": "50",
+                          "reconnect.backoff.max.ms": "200"}},
+                          "spool": spool})
+
+
+TCP_601 = {"proto": "tcp", "port": 601, "format": "plain", "framing": "lf"}
+
+
 def test_tcp_stall():
     """Kafka down: librdkafka holds its bound, the spool (1 MB here) takes
     the rest until it is full; then the control core stops draining, the
@@ -458,15 +475,7 @@ def test_tcp_stall():
 
     try:
         kafka = MockKafka(procs)
-        cfg = sluice_cfg("tcpstall", [{"proto": "tcp", "port": 601, "format": "plain",
-                                       "framing": "lf"}],
-                         worker={"max_record_bytes": 2048},
-                         batch={"pool_size": 16, "max_bytes": 16384},
-                         export={"kafka": {"brokers": kafka.bootstrap, "properties": {
-                             # Reconnect soon once the broker is back.
-                             "reconnect.backoff.ms": "50",
-                             "reconnect.backoff.max.ms": "200"}},
-                             "spool": {"max_mb": 1, "dir": os.path.join(tmp, "spool")}})
+        cfg = kafka_cfg("tcpstall", TCP_601, kafka, tmp, spool_mb=1)
         with start_sluice(cfg, tmp, "tcpstall") as s:
             def tcp():
                 return s.stats()["workers"][0]["tcp"]
@@ -530,14 +539,7 @@ def test_tcp_stall():
 
 
 def outage_cfg(kafka, tmp, name):
-    return sluice_cfg(name, [{"proto": "tcp", "port": 601, "format": "plain",
-                              "framing": "lf"}],
-                      worker={"max_record_bytes": 2048},
-                      batch={"pool_size": 64, "max_bytes": 65536},
-                      export={"kafka": {"brokers": kafka.bootstrap, "properties": {
-                          "reconnect.backoff.ms": "50",
-                          "reconnect.backoff.max.ms": "200"}},
-                          "spool": {"dir": os.path.join(tmp, "spool")}})
+    return kafka_cfg(name, TCP_601, kafka, tmp, pool=64, max_bytes=65536)
 
 
 def test_kafka_outage():
@@ -660,8 +662,89 @@ def test_kill9_replay():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+UDP_FLOOD = r"""
+import socket, sys, time
+n, port = int(sys.argv[1]), int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 22)
+for i in range(n):
+    sev = i % 8
+    msg = "<%d>Dec  2 10:00:00 host app[1]: sev=%d n=%07d %s" % (8 + sev, sev, i, "x" * 300)
+    while True:
+        try:
+            s.sendto(msg.encode(), ("10.88.0.2", port))
+            break
+        except BlockingIOError:
+            time.sleep(0.001)
+    if i % 2000 == 1999:
+        time.sleep(0.002)
+"""
+
+
+def test_spool_full_udp_shed():
+    """Kafka down and a 1 MB spool: once it is full the control core stops
+    draining, the worker's batches run out and UDP syslog is shed by
+    severity, debug first; error and more severe are never shed (they drop
+    only as batch_pool_empty when nothing at all is free). Every record is
+    counted: the ledger balances, and once Kafka is back what was kept
+    arrives."""
+    tmp = tempfile.mkdtemp(prefix="sl-shed-")
+    procs = Procs()
+    n = 120000
+    try:
+        kafka = MockKafka(procs)
+        cfg = kafka_cfg("shed", {"proto": "udp", "port": 514, "format": "syslog"}, kafka, tmp,
+                        spool_mb=1)
+        with start_sluice(cfg, tmp, "shed") as s:
+            kafka.down()
+            nsrun("python3", "-c", UDP_FLOOD, str(n), "514", timeout=120)
+
+            def received():
+                return sum(w["records"]["received"] for w in s.stats()["workers"])
+            # What the kernel delivered has arrived when the count stands.
+            last = [-1]
+
+            def settled():
+                r = received()
+                done = r == last[0]
+                last[0] = r
+                return done
+            wait_for(settled, 30, "the flood to arrive", 0.5)
+            mid = s.stats()
+            kafka.up()
+            wait_for(lambda: s.stats()["ledger"]["records"]["in_flight"] == 0 and
+                     s.stats()["export"]["spool"]["queued_batches"] == 0, 60,
+                     "the spool to drain", 0.2)
+            rc, fin = s.stop()
+        assert rc == 0, s.output()
+        led = fin["ledger"]
+        assert led["balanced"], led
+        drops = collections.Counter()
+        for w in fin["workers"]:
+            drops.update(w["records"]["dropped"])
+        x = mid["export"]
+        assert x["spool"]["refused_full"] > 0 and x["parked_now"] > 0, x
+        shed = [drops.get("shed_" + k, 0) for k in ("debug", "info", "notice", "warning")]
+        assert shed[0] > 0, drops
+        # Less severe records are shed first and more often.
+        assert shed[0] >= shed[1] >= shed[2] >= shed[3], shed
+        recs = cat(ARGS.sluice_cat, kafka.bootstrap, "sluice.logs")
+        assert len(recs) == led["records"]["exported"], (len(recs), led["records"])
+        by_sev = collections.Counter(int(re.search(r"sev=(\d)", r["body"]).group(1))
+                                     for r in recs)
+        # Errors get through at least as well as debug lines.
+        assert by_sev[3] >= by_sev[7], by_sev
+        print("  %d datagrams sent, %d received, exported by severity %s; shed debug %d, "
+              "info %d, notice %d, warning %d; batch_pool_empty %d" %
+              (n, led["records"]["received"], dict(sorted(by_sev.items())), shed[0], shed[1],
+               shed[2], shed[3], drops.get("batch_pool_empty", 0)), flush=True)
+    finally:
+        procs.kill_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 TESTS = [test_tcp_clients, test_tcp_ipv6_two_workers, test_tcp_loss, test_tcp_rsyslog, test_tcp_stall,
-         test_kafka_outage, test_kill9_replay]
+         test_kafka_outage, test_kill9_replay, test_spool_full_udp_shed]
 
 
 def main():
