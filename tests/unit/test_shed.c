@@ -616,10 +616,16 @@ static int group_setup(void **state)
 	if (sl_port_setup(&cfgs[0], 0, W_COUNT, &port, err, sizeof(err)) != 0)
 		goto fail;
 	for (unsigned k = 0; k < W_COUNT; k++) {
-		if (rule_text[k] != NULL &&
-		    (write_rules(k, &cfgs[k]) != 0 || (rules[k] = sl_rules_load(&cfgs[k], errs)) == NULL)) {
-			snprintf(err, sizeof(err), "rules: %s", errs->n ? errs->msg[0] : "?");
-			goto fail;
+		if (rule_text[k] != NULL) {
+			int bad = write_rules(k, &cfgs[k]) != 0 ||
+				  (rules[k] = sl_rules_load(&cfgs[k], errs)) == NULL;
+
+			/* Compiled now: the file is not needed, even if a test fails. */
+			unlink(rule_file[k]);
+			if (bad) {
+				snprintf(err, sizeof(err), "rules: %s", errs->n ? errs->msg[0] : "?");
+				goto fail;
+			}
 		}
 		ws[k] = sl_worker_create((uint16_t)k, rte_lcore_id(), 0, &cfgs[k], &port, 1,
 					 rules[k], &run_state, err, sizeof(err));
@@ -644,8 +650,6 @@ static int group_teardown(void **state)
 			settle(ws[k]);
 		sl_worker_destroy(ws[k]);
 		sl_rules_destroy(rules[k]);
-		if (rule_file[k][0] != '\0')
-			unlink(rule_file[k]);
 	}
 	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
