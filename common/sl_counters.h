@@ -65,6 +65,10 @@
 	X(EMPTY, "record_empty", "Empty line inside a datagram (LF LF)")          \
 	X(BATCH_POOL_EMPTY, "batch_pool_empty", "No free batch buffer: the export backlog holds them all") \
 	X(RING_FULL, "ring_full", "The worker's ring to the control core is full") \
+	X(SHED_DEBUG, "shed_debug", "UDP record of severity debug shed to keep batches for more severe ones: fewer than `worker.shed_start_percent` % of the worker's batches (pool and ring) are free, the export backlog holds the rest") \
+	X(SHED_INFO, "shed_info", "UDP record of severity info, or of no severity, shed: fewer than 3/4 of `worker.shed_start_percent` % of the worker's batches are free") \
+	X(SHED_NOTICE, "shed_notice", "UDP record of severity notice shed: fewer than 1/2 of `worker.shed_start_percent` % of the worker's batches are free") \
+	X(SHED_WARNING, "shed_warning", "UDP record of severity warning shed: fewer than 1/4 of `worker.shed_start_percent` % of the worker's batches are free (error and more severe are never shed)") \
 	X(COMPRESS_FAILED, "compress_failed", "zstd refused to compress a batch") \
 	X(TOO_LARGE, "record_too_large", "Encoded record larger than an empty batch (batch.max_bytes)") \
 	X(RULE_DROP, "rule_drop", "A rule with the drop action matched the record") \
@@ -197,6 +201,8 @@ struct sl_worker_counters {
 	uint64_t records_handed;      /* in batches enqueued to the control ring */
 	uint64_t records_held;        /* gauge: in the worker's open batches */
 	uint64_t batches_handed;
+	uint64_t batches_free;        /* gauge: min(free batches, free ring slots) */
+	uint64_t shed_level;          /* gauge: 0..4, UDP severities shed (workers/sl_shed.h) */
 	uint64_t bytes_raw_handed;    /* NDJSON bytes before compression */
 	uint64_t bytes_out_handed;    /* payload bytes after compression */
 	/* templates (workers/sl_template.h) */

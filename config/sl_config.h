@@ -103,6 +103,7 @@ struct sl_config {
 		unsigned ring_size;           /* worker->control ring, power of 2, default 1024 */
 		unsigned max_record_bytes;    /* 64..65535, default 8192 */
 		unsigned idle_sleep_us;       /* 0..10000, default 0 (pure polling) */
+		unsigned shed_start_percent;  /* 0..100, default 50; 0: UDP records are never shed */
 	} worker;
 
 	struct {

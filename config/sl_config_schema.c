@@ -111,6 +111,9 @@ const struct sl_config_key sl_config_schema[] = {
 	{ .path = "worker.idle_sleep_us", FIELD(C, worker.idle_sleep_us),
 	  UINT(0, 10000, "0"),
 	  .desc = "0: workers poll without pause (production). N: an idle poll sleeps N us, for lab machines with fewer cores than lcores" },
+	{ .path = "worker.shed_start_percent", FIELD(C, worker.shed_start_percent),
+	  UINT(0, 100, "50"),
+	  .desc = "Load shedding of UDP log records while the export backlog holds a worker's batches. S is this percentage of the smaller of `batch.pool_size` and `worker.ring_size`; free batches are the fewer of free pool elements and free ring slots. Fewer than S free shed debug records (`shed_debug`), fewer than 3/4 S also info and records of no severity, 1/2 S also notice, 1/4 S also warning; error and more severe are never shed and drop only when nothing is left (`batch_pool_empty`, `ring_full`). TCP (its window paces it) and StatsD lines are not shed. 0 turns shedding off (`docs/architecture.md`, \"Shedding\")" },
 
 	{ .path = "reassembly.max_flows", FIELD(C, reassembly.max_flows),
 	  UINT(16, 1048576, "4096"),

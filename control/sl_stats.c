@@ -106,14 +106,15 @@ static void write_worker(FILE *f, const struct sl_worker *w,
 		",\"metrics\":%" PRIu64 ",\"parsed\":%" PRIu64
 		",\"unparsed\":%" PRIu64 ",\"truncated\":%" PRIu64 ",\"matched\":%" PRIu64
 		",\"scan_failed\":%" PRIu64 ",\"aggregated\":%" PRIu64 ",\"handed\":%" PRIu64
-		",\"held\":%" PRIu64 ",",
+		",\"held\":%" PRIu64 ",\"shed_level\":%" PRIu64 ",",
 		c->records_in, c->records_kind[SL_KIND_LOGS], c->records_kind[SL_KIND_METRICS],
 		c->records_parsed, c->records_unparsed, c->records_truncated, c->records_matched,
-		c->records_scan_failed, c->records_aggregated, c->records_handed, c->records_held);
+		c->records_scan_failed, c->records_aggregated, c->records_handed, c->records_held,
+		c->shed_level);
 	json_drops(f, "dropped", c->rec_drop, SL_REC_DROP_COUNT, sl_rec_drop_name);
 	fprintf(f, "},\"batches\":{\"handed\":%" PRIu64 ",\"bytes_raw\":%" PRIu64
-		",\"bytes_out\":%" PRIu64 "},", c->batches_handed, c->bytes_raw_handed,
-		c->bytes_out_handed);
+		",\"bytes_out\":%" PRIu64 ",\"free\":%" PRIu64 "},", c->batches_handed,
+		c->bytes_raw_handed, c->bytes_out_handed, c->batches_free);
 	fprintf(f, "\"templates\":{\"records\":%" PRIu64 ",\"live\":%" PRIu64
 		",\"created\":%" PRIu64 ",\"generalised\":%" PRIu64 ",\"unclustered\":%" PRIu64
 		",\"service_overflow\":%" PRIu64 ",\"snapshots\":%" PRIu64

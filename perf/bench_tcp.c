@@ -18,7 +18,14 @@
  *       over TCP (the records LF-framed in 1460-byte segments of one
  *       connection), the same config, with no rules and with
  *       rules/packs/loghub.yaml (29 rules): cycles and records per second
- *       per record, and the TCP/UDP ratio against the goal of at most 1.3.
+ *       per record, and the TCP/UDP ratio against the goal of at most 1.3;
+ *   (c) what UDP load shedding costs while it sheds nothing: the worker
+ *       over UDP, no rules, alternating batch by batch between
+ *       worker.shed_start_percent 50 (the level recomputed every burst) and
+ *       0 (not recomputed), so both share the machine's noise (a separate
+ *       kind measured 4 % apart from an identical one, by its place in the
+ *       round alone); and sl_worker_shed_update alone per call (warm: no
+ *       control core writes the pool's and the ring's lines meanwhile).
  *
  * Frames are built into mbufs (correct checksums) before the timer starts
  * and handed over as a NIC would; the worker's sealed batches are taken
@@ -70,13 +77,14 @@ static struct rte_ether_addr our_mac;     /* the port's, once set up */
 static const struct rte_ether_addr peer_mac = {{ 0x02, 0x00, 0x5e, 0x10, 0x00, 0x01 }};
 
 enum kind { K_SEG1460, K_SEG1460_NODEC, K_SEG200, K_SEG200_NODEC,
-	    K_UDP, K_TCP, K_UDP_RULES, K_TCP_RULES, K_COUNT };
+	    K_UDP, K_TCP, K_UDP_RULES, K_TCP_RULES, K_UDP_SHED_AB, K_COUNT };
 
 static const char *const kind_name[K_COUNT] = {
 	"sl_tcp_input 1460 B, decode included", "sl_tcp_input 1460 B, decode excluded",
 	"sl_tcp_input 200 B, decode included", "sl_tcp_input 200 B, decode excluded",
 	"worker UDP, no rules", "worker TCP, no rules",
 	"worker UDP, loghub.yaml", "worker TCP, loghub.yaml",
+	"worker UDP, no rules, shed 50|0 by batch",
 };
 
 /* The peer side of one TCP connection: a stream cut into segments. */
@@ -109,6 +117,8 @@ struct tbench {
 	unsigned next_rec, skipped;
 	double r[K_COUNT][MAX_ROUNDS];  /* cycles per unit, per round */
 	double per_byte[K_COUNT][MAX_ROUNDS];
+	double shed_off[MAX_ROUNDS];    /* K_UDP_SHED_AB: the bursts with shedding off */
+	double shed_update;             /* cycles per sl_worker_shed_update */
 };
 
 static int state = SL_STATE_RUN;
@@ -342,42 +352,92 @@ static void worker_deliver(void *arg, struct rte_mbuf **pkts, uint16_t n)
 	drain_ring(w);
 }
 
+/* One timed burst of BURST packets (UDP datagrams, or segments of tcp)
+ * into tl; the sealed batches are taken off the ring untimed. */
+static int one_burst(struct tbench *b, struct sl_worker *w, struct conn_feed *tcp,
+		     struct tally *tl)
+{
+	struct rte_mbuf *pkts[BURST];
+	uint64_t bytes = 0;
+
+	if (tcp != NULL) {
+		if (next_segments(b->port.pool, tcp, pkts, BURST, &bytes) != 0)
+			return -ENOMEM;
+	} else {
+		for (unsigned i = 0; i < BURST; i++) {
+			unsigned r = b->next_rec;
+
+			b->next_rec = r + 1 == b->recs.n ? 0 : r + 1;
+			pkts[i] = udp_frame(b->port.pool, (uint16_t)(40000 + r % 1024),
+					    b->recs.buf + b->recs.off[r], b->recs.len[r]);
+			if (pkts[i] == NULL) {
+				rte_pktmbuf_free_bulk(pkts, i);
+				return -ENOMEM;
+			}
+			bytes += b->recs.len[r];
+		}
+	}
+	uint64_t recs0 = w->c.records_in, t0 = rte_rdtsc();
+
+	sl_worker_burst(w, &b->port, pkts, BURST);
+	tl->cycles += rte_rdtsc() - t0;
+	tl->units += w->c.records_in - recs0;
+	tl->bytes += bytes;
+	drain_ring(w);
+	return 0;
+}
+
 static int run_worker(struct tbench *b, struct sl_worker *w, struct conn_feed *tcp,
 		      uint64_t duration, struct tally *tl)
 {
-	struct rte_mbuf *pkts[BURST];
 	uint64_t end = rte_rdtsc() + duration;
 
 	memset(tl, 0, sizeof(*tl));
-	while (rte_rdtsc() < end) {
-		uint64_t bytes = 0;
-
-		if (tcp != NULL) {
-			if (next_segments(b->port.pool, tcp, pkts, BURST, &bytes) != 0)
-				return -ENOMEM;
-		} else {
-			for (unsigned i = 0; i < BURST; i++) {
-				unsigned r = b->next_rec;
-
-				b->next_rec = r + 1 == b->recs.n ? 0 : r + 1;
-				pkts[i] = udp_frame(b->port.pool, (uint16_t)(40000 + r % 1024),
-						    b->recs.buf + b->recs.off[r], b->recs.len[r]);
-				if (pkts[i] == NULL) {
-					rte_pktmbuf_free_bulk(pkts, i);
-					return -ENOMEM;
-				}
-				bytes += b->recs.len[r];
-			}
-		}
-		uint64_t recs0 = w->c.records_in, t0 = rte_rdtsc();
-
-		sl_worker_burst(w, &b->port, pkts, BURST);
-		tl->cycles += rte_rdtsc() - t0;
-		tl->units += w->c.records_in - recs0;
-		tl->bytes += bytes;
-		drain_ring(w);
-	}
+	while (rte_rdtsc() < end)
+		if (one_burst(b, w, tcp, tl) != 0)
+			return -ENOMEM;
 	return 0;
+}
+
+/* sl_worker_shed_update alone, as each burst calls it (median of 9). */
+static double time_shed_update(struct sl_worker *w)
+{
+	enum { CALLS = 100000 };
+	double r[9];
+
+	for (unsigned i = 0; i < RTE_DIM(r); i++) {
+		uint64_t t0 = rte_rdtsc();
+
+		for (unsigned c = 0; c < CALLS; c++)
+			sl_worker_shed_update(w);
+		r[i] = (double)(rte_rdtsc() - t0) / CALLS;
+	}
+	return bench_median(r, RTE_DIM(r));
+}
+
+/* The worker over UDP, bursts alternating between shedding on (the
+ * config's percentage) and off (0: the level is not recomputed); the
+ * worker reads the percentage at each burst. */
+static int run_worker_ab(struct tbench *b, struct sl_worker *w, uint64_t duration,
+			 struct tally *on, struct tally *off)
+{
+	unsigned pct = b->cfg->worker.shed_start_percent;
+	int rc = 0;
+
+	memset(on, 0, sizeof(*on));
+	memset(off, 0, sizeof(*off));
+	/* The mode changes when a batch was handed: each stretch holds one
+	 * batch's records and one seal (zstd, most of a record's cost), so
+	 * neither side gets more seals by the phase of the alternation. */
+	for (uint64_t end = rte_rdtsc() + duration, k = 0; rc == 0 && rte_rdtsc() < end;) {
+		uint64_t handed = w->c.batches_handed;
+
+		b->cfg->worker.shed_start_percent = k & 1 ? 0 : pct;
+		rc = one_burst(b, w, NULL, k & 1 ? off : on);
+		k += w->c.batches_handed != handed;
+	}
+	b->cfg->worker.shed_start_percent = pct;
+	return rc;
 }
 
 /* Nothing but deliveries: a measurement of a drop path would mean nothing. */
@@ -551,11 +611,20 @@ static int measure(struct tbench *b, enum kind k, uint64_t duration, unsigned ro
 	case K_UDP: rc = run_worker(b, b->w[0], NULL, duration, &tl); break;
 	case K_TCP: rc = run_worker(b, b->w[0], &b->wtcp[0], duration, &tl); break;
 	case K_UDP_RULES: rc = run_worker(b, b->w[1], NULL, duration, &tl); break;
+	case K_UDP_SHED_AB: {
+		struct tally off;
+
+		rc = run_worker_ab(b, b->w[0], duration, &tl, &off);
+		if (rc == 0 && off.units > 0)
+			b->shed_off[round] = (double)off.cycles / (double)off.units;
+		break;
+	}
 	default: rc = run_worker(b, b->w[1], &b->wtcp[1], duration, &tl); break;
 	}
 	if (rc != 0 || tl.units == 0) {
 		fprintf(stderr, "bench-tcp: %s: nothing measured\n", kind_name[k]);
-		check_clean(kind_name[k], k < K_UDP ? &b->ac : &b->w[k >= K_UDP_RULES]->c);
+		check_clean(kind_name[k], k < K_UDP ? &b->ac :
+			    &b->w[k == K_UDP_RULES || k == K_TCP_RULES]->c);
 		return -EIO;
 	}
 	b->r[k][round] = (double)tl.cycles / (double)tl.units;
@@ -589,6 +658,16 @@ static void report(const struct tbench *b, unsigned rounds, double seconds)
 		       k == K_UDP ? "none" : "loghub.yaml (29)", m[k], m[k + 1], hz / m[k] / 1e6,
 		       hz / m[k + 1] / 1e6, ratio, ratio <= GOAL ? "PASS" : "FAIL");
 	}
+	printf("\n(c) UDP load shedding while nothing is shed (worker UDP, no rules)\n\n");
+	double off = bench_median(b->shed_off, rounds), d[MAX_ROUNDS];
+
+	for (unsigned i = 0; i < rounds; i++)
+		d[i] = b->r[K_UDP_SHED_AB][i] - b->shed_off[i];
+	printf("| shed_start_percent | cycles/record |\n|---:|---:|\n| %u | %.0f |\n| 0 | %.0f |\n"
+	       "| difference (median of rounds) | %+.1f |\n",
+	       b->cfg->worker.shed_start_percent, m[K_UDP_SHED_AB], off, bench_median(d, rounds));
+	printf("\nsl_worker_shed_update: %.1f cycles per call, once per burst of %u "
+	       "(%.2f per record)\n", b->shed_update, BURST, b->shed_update / BURST);
 	printf("\nRounds (cycles per segment or record, in order):\n");
 	for (int k = 0; k < K_COUNT; k++) {
 		printf("  %-40s", kind_name[k]);
@@ -664,6 +743,7 @@ int main(int argc, char **argv)
 		for (int k = 0; k < K_COUNT; k++)
 			if (measure(&b, (enum kind)k, duration, i) != 0)
 				goto out;
+	b.shed_update = time_shed_update(b.w[0]);
 	if (b.sunk != b.sent) {
 		fprintf(stderr, "bench-tcp: the endpoint delivered %" PRIu64 " of %" PRIu64 " bytes\n",
 			b.sunk, b.sent);

@@ -5,8 +5,11 @@
  */
 #include <string.h>
 
+#include <rte_branch_prediction.h>
+
 #include "sl_ndjson.h"
 #include "sl_plain.h"
+#include "sl_shed.h"
 #include "sl_syslog.h"
 #include "sl_worker.h"
 #include "sl_worker_int.h"
@@ -266,8 +269,30 @@ static int match(struct sl_worker *w, struct sl_str body, const char *line, uint
 	return m;
 }
 
+/* The reason a record of severity sev is shed at the worker's level, or
+ * -1 to keep it (workers/sl_shed.h). UDP records only: a TCP sender is
+ * paced by its window, and what it sent was taken because there was room.
+ * At level 0, the common case, this is one predicted branch per record. */
+static int shed_reason(const struct sl_worker *w, const struct sl_pkt_info *pi, int sev)
+{
+	if (likely(w->c.shed_level == 0) ||
+	    w->cfg->listeners[pi->listener].proto != SL_PROTO_UDP)
+		return -1;
+	return sl_shed_reason((unsigned)w->c.shed_level, sev);
+}
+
 /* One record. cut: its frame was cut short before it got here (a TCP
- * frame longer than max_record_bytes, or one a reset ended). */
+ * frame longer than max_record_bytes, or one a reset ended).
+ *
+ * Shedding is decided with the severity the record would be exported
+ * with, as early as that severity and everything derived from the record
+ * are known. Without a rule that sets a severity, counts or fires an
+ * event, that is right after the parse: a shed record costs no scan, no
+ * template, no encoding. Otherwise after the rules' verdict: their
+ * severity decides (raising a debug line to error keeps it, lowering an
+ * error to debug sheds it), their counts and events happen, and only the
+ * template and the encoding are saved. A shed record is never templated:
+ * template counts describe the records kept, as for rule_drop. */
 void sl_worker_log_record(struct sl_worker *w, const char *p, uint32_t n,
 		       const struct sl_pkt_info *pi, uint64_t tsc, int cut)
 {
@@ -292,6 +317,12 @@ void sl_worker_log_record(struct sl_worker *w, const char *p, uint32_t n,
 	struct sl_str scan = parse_record(w, format, p, n, &sys, &u, &r);
 
 	record_facts(&r, &f);
+	int shed = w->shed_after_match ? -1 : shed_reason(w, pi, f.sev);
+
+	if (shed >= 0) {
+		w->c.rec_drop[shed]++;
+		return;
+	}
 	int m = match(w, scan, p, n, &f, hits);
 
 	if (m > 0) {
@@ -307,14 +338,21 @@ void sl_worker_log_record(struct sl_worker *w, const char *p, uint32_t n,
 			r.n_tags = (uint8_t)v.n_tags;
 		}
 	}
+	if (w->shed_after_match)
+		shed = shed_reason(w, pi, r.severity_set ? r.severity_set - 1 : f.sev);
 	/* A dropped record is not templated: dropping is for noise nobody
 	 * wants counted; its rules' counts and events still happen. */
-	if (!v.drop && w->tpl != NULL)
+	if (!v.drop && shed < 0 && w->tpl != NULL)
 		template_of(w, &r, scan, &f);
 	if (m > 0 && w->rule_events)
 		fire_events(w, &r, hits, m, scan, &f, tsc);
+	/* A rule's drop wins over shedding: the record was never to be kept. */
 	if (v.drop) {
 		w->c.rec_drop[SL_REC_DROP_RULE_DROP]++;
+		return;
+	}
+	if (shed >= 0) {
+		w->c.rec_drop[shed]++;
 		return;
 	}
 	sl_worker_append(w, &r, destination(w, &r, &v, pi->listener), tsc);

@@ -13,6 +13,7 @@
 #include "sl_log.h"
 #include "sl_ndjson.h"
 #include "sl_plain.h"
+#include "sl_shed.h"
 #include "sl_syslog.h"
 #include "sl_worker.h"
 #include "sl_worker_int.h"
@@ -72,6 +73,7 @@ struct sl_worker *sl_worker_create(uint16_t idx, unsigned lcore, int socket,
 
 		w->rule_actions |= a->n_tags > 0 || sl_rules_have_actions(rules);
 		w->rule_events |= a->event != NULL;
+		w->shed_after_match |= a->severity >= 0 || a->metric != NULL || a->event != NULL;
 	}
 	if (cfg->templates.enabled) {
 		void *mem = rte_zmalloc_socket("sl_templates", sl_tpl_table_size(cfg->templates.max),
@@ -98,6 +100,10 @@ struct sl_worker *sl_worker_create(uint16_t idx, unsigned lcore, int socket,
 		sl_worker_destroy(w);
 		return NULL;
 	}
+
+	/* The ring holds one slot less than its size (no RING_F_EXACT_SZ). */
+	w->shed_cap = RTE_MIN(w->batch_pool->size, rte_ring_get_capacity(w->ring));
+	sl_worker_shed_update(w);
 
 	uint64_t hz = rte_get_tsc_hz();
 
@@ -139,6 +145,21 @@ void sl_worker_destroy(struct sl_worker *w)
 	rte_free(w->framer_ready);
 	sl_worker_metrics_destroy(w);
 	rte_free(w);
+}
+
+/* rte_mempool_avail_count would walk 128 per-lcore caches, but the batch
+ * pool has none (sl_batch.c), so this is two ring counts: one load each of
+ * the cache lines the control core writes when it dequeues a batch and
+ * when delivery returns one. 11 to 22 cycles warm (docs/perf.md, "TCP
+ * endpoint", (c)): under a cycle a record at bursts of 32. */
+void sl_worker_shed_update(struct sl_worker *w)
+{
+	unsigned pool = rte_mempool_avail_count(w->batch_pool);
+	unsigned ring = rte_ring_free_count(w->ring);
+	unsigned free = pool < ring ? pool : ring;
+
+	w->c.batches_free = free;
+	w->c.shed_level = sl_shed_level(free, w->shed_cap, w->cfg->worker.shed_start_percent);
 }
 
 int64_t sl_worker_now_ns(const struct sl_worker *w, uint64_t tsc)
@@ -416,6 +437,10 @@ void sl_worker_burst(struct sl_worker *w, const struct sl_port *p,
 	uint64_t bytes = 0;
 
 	w->c.rx_packets += n;
+	/* Once per burst: a burst fills a few batches at most, and batch_pool_empty
+	 * and ring_full still catch what a stale level lets through. */
+	if (w->cfg->worker.shed_start_percent != 0)
+		sl_worker_shed_update(w);
 	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
@@ -524,6 +549,8 @@ int sl_worker_main(void *arg)
 				sl_tcp_flush(w->tcp);
 				sl_tcp_get_stats(w->tcp, &w->c.tcp);
 			}
+			/* The gauges move back to 0 while no packet arrives. */
+			sl_worker_shed_update(w);
 			sl_counters_publish(&w->pub, &w->c);
 			w->publish_tsc = now + w->publish_period_tsc;
 		}

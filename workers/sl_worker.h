@@ -80,6 +80,9 @@ struct sl_worker {
 	uint8_t encoding;               /* enum sl_encoding of sealed batches */
 	uint8_t rule_actions;           /* some rule has an action */
 	uint8_t rule_events;            /* some rule fires events */
+	uint8_t shed_after_match;       /* some rule sets a severity, counts or fires: shed
+					 * after the rules, not before (sl_records.c) */
+	uint32_t shed_cap;              /* min(pool size, ring capacity): the level's 100 % */
 	uint64_t delay_tsc;             /* batch.max_delay_ms in TSC cycles */
 	uint64_t publish_period_tsc;
 	uint64_t tpl_period_tsc;        /* templates.interval_ms */
@@ -111,6 +114,12 @@ int sl_worker_main(void *arg);
  * mbuf. */
 void sl_worker_burst(struct sl_worker *w, const struct sl_port *p,
 		     struct rte_mbuf **pkts, uint16_t n);
+
+/* Recomputes the worker's shed level (gauges c.shed_level, c.batches_free)
+ * from its free batches and ring slots (workers/sl_shed.h). Called at the
+ * start of every burst and at every counter publication; exposed for tests
+ * and benchmarks. */
+void sl_worker_shed_update(struct sl_worker *w);
 
 /* Seals and hands every open batch to the control ring. */
 void sl_worker_flush(struct sl_worker *w);

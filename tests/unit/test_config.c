@@ -113,6 +113,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->worker.ring_size, 1024);
 	assert_int_equal(c->worker.max_record_bytes, 8192);
 	assert_int_equal(c->worker.idle_sleep_us, 0);
+	assert_int_equal(c->worker.shed_start_percent, 50);
 	assert_int_equal(c->batch.max_bytes, 262144);
 	assert_int_equal(c->batch.max_delay_ms, 100);
 	assert_int_equal(c->batch.zstd_level, 1);
@@ -175,7 +176,7 @@ static void test_full_valid(void **state)
 		"  - {proto: tcp, port: 514, format: jsonl, framing: octet}\n"
 		"  - {proto: udp, port: 65535, format: statsd}\n"
 		"  - {proto: tcp, port: 1, format: spans, framing: lf}\n"
-		"worker: {burst: 512, ring_size: 65536, max_record_bytes: 64}\n"
+		"worker: {burst: 512, ring_size: 65536, max_record_bytes: 64, shed_start_percent: 100}\n"
 		"batch: {max_bytes: 16777216, max_delay_ms: 60000, zstd_level: -7, pool_size: 8}\n"
 		"export:\n"
 		"  kafka:\n"
@@ -213,6 +214,7 @@ static void test_full_valid(void **state)
 	assert_int_equal(c->worker.burst, 512);
 	assert_int_equal(c->worker.ring_size, 65536);
 	assert_int_equal(c->worker.max_record_bytes, 64);
+	assert_int_equal(c->worker.shed_start_percent, 100);
 	assert_int_equal(c->batch.max_bytes, 16777216);
 	assert_int_equal(c->batch.zstd_level, -7);
 	assert_int_equal(c->batch.pool_size, 8);
@@ -339,13 +341,15 @@ static void test_out_of_range(void **state)
 		"  - {proto: udp, port: -5, format: syslog}\n"
 		"  - {proto: udp, port: 99999999999999999999999, format: syslog}\n"
 		"batch: {zstd_level: -8}\n"
-		"stats: {interval_ms: 99}\n"), -EINVAL);
+		"stats: {interval_ms: 99}\n"
+		"worker: {shed_start_percent: 101}\n"), -EINVAL);
 	expect_error(f, 6, "listeners[1].port: 70000 is out of range 1..65535");
 	expect_error(f, 7, "listeners[2].port: -5 is out of range 1..65535");
 	expect_error(f, 8, "listeners[3].port: 99999999999999999999999 is out of range 1..65535");
 	expect_error(f, 9, "batch.zstd_level: -8 is out of range -7..19");
 	expect_error(f, 10, "stats.interval_ms: 99 is out of range 100..3600000");
-	assert_int_equal(f->errs.total, 5);
+	expect_error(f, 11, "worker.shed_start_percent: 101 is out of range 0..100");
+	assert_int_equal(f->errs.total, 6);
 }
 
 static void test_missing_required(void **state)
