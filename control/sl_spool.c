@@ -5,7 +5,7 @@
  *
  *   struct rec_hdr (48 bytes) | key | topic | node | payload
  *
- * crc is CRC-32C (rte_hash_crc, the SSE4.2 instruction) over everything
+ * crc is CRC-32C (the SSE4.2 instruction) over everything
  * after the crc field, so a record is either whole and as written, or
  * skipped. total is the record's size: the next one starts there.
  *
@@ -30,7 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <rte_hash_crc.h>
+#ifdef __SSE4_2__
+#include <nmmintrin.h>
+#endif
 
 #include "sl_log.h"
 #include "sl_spool.h"
@@ -97,16 +99,45 @@ struct sl_spool {
 	struct sl_spool_stats st;
 };
 
+/* CRC-32C. rte_hash_crc would do, but it loads words through casts of
+ * unaligned pointers (undefined behaviour, and UBSan says so); this one
+ * copies each word, which compiles to the same loads. */
+static uint32_t crc32c(const void *p, size_t n, uint32_t c)
+{
+	const uint8_t *b = p;
+
+#ifdef __SSE4_2__
+	uint64_t c64 = c;
+
+	for (; n >= 8; b += 8, n -= 8) {
+		uint64_t v;
+
+		memcpy(&v, b, 8);
+		c64 = _mm_crc32_u64(c64, v);
+	}
+	c = (uint32_t)c64;
+	for (; n > 0; n--)
+		c = _mm_crc32_u8(c, *b++);
+#else
+	for (; n > 0; n--) {
+		c ^= *b++;
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0x82f63b78u & (0u - (c & 1)));
+	}
+#endif
+	return c;
+}
+
 static uint32_t crc_rec(const struct rec_hdr *h, const void *rest, size_t n)
 {
-	uint32_t c = rte_hash_crc((const uint8_t *)h + 8, sizeof(*h) - 8, 0xffffffffu);
+	uint32_t c = crc32c((const uint8_t *)h + 8, sizeof(*h) - 8, 0xffffffffu);
 
-	return rte_hash_crc(rest, (uint32_t)n, c);
+	return crc32c(rest, n, c);
 }
 
 static uint32_t crc_head(const struct head_slot *h)
 {
-	return rte_hash_crc((const uint8_t *)h + 8, sizeof(*h) - 8, 0xffffffffu);
+	return crc32c((const uint8_t *)h + 8, sizeof(*h) - 8, 0xffffffffu);
 }
 
 static uint64_t mono_ns(void)
@@ -341,7 +372,8 @@ static int scan_dir(struct sl_spool *s)
 		}
 	}
 	closedir(d);
-	qsort(s->segs, s->n_segs, sizeof(*s->segs), seg_cmp);
+	if (s->n_segs > 1)
+		qsort(s->segs, s->n_segs, sizeof(*s->segs), seg_cmp);
 	return 0;
 }
 
@@ -505,12 +537,12 @@ static int write_rec(struct sl_spool *s, struct seg *g, const struct sl_batch *b
 		{ &h, sizeof(h) }, { (void *)b->key, h.key_len }, { (void *)topic, h.topic_len },
 		{ (void *)node, h.node_len }, { b->payload, b->len },
 	};
-	uint32_t c = rte_hash_crc((const uint8_t *)&h + 8, sizeof(h) - 8, 0xffffffffu);
+	uint32_t c = crc32c((const uint8_t *)&h + 8, sizeof(h) - 8, 0xffffffffu);
 
 	h.total = (uint32_t)(sizeof(h) + h.key_len + h.topic_len + h.node_len + h.len);
-	c = rte_hash_crc((const uint8_t *)&h + 8, sizeof(h) - 8, 0xffffffffu);
+	c = crc32c((const uint8_t *)&h + 8, sizeof(h) - 8, 0xffffffffu);
 	for (int i = 1; i < 5; i++)
-		c = rte_hash_crc(v[i].iov_base, (uint32_t)v[i].iov_len, c);
+		c = crc32c(v[i].iov_base, (uint32_t)v[i].iov_len, c);
 	h.crc = c;
 	ssize_t n = pwritev(s->tail_fd, v, 5, (off_t)g->size);
 
@@ -632,10 +664,10 @@ static long read_rec(struct sl_spool *s, struct seg *g, struct sl_batch *b,
 
 	if (preadv(s->rd_fd, v, 4, (off_t)(s->rd_off + sizeof(h))) != (ssize_t)rest)
 		return -1;
-	uint32_t c = rte_hash_crc((const uint8_t *)&h + 8, sizeof(h) - 8, 0xffffffffu);
+	uint32_t c = crc32c((const uint8_t *)&h + 8, sizeof(h) - 8, 0xffffffffu);
 
 	for (int i = 0; i < 4; i++)
-		c = rte_hash_crc(v[i].iov_base, (uint32_t)v[i].iov_len, c);
+		c = crc32c(v[i].iov_base, (uint32_t)v[i].iov_len, c);
 	if (c != h.crc)
 		return -1;
 	b->key[h.key_len] = m->topic[h.topic_len] = m->node[h.node_len] = '\0';
