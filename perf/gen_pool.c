@@ -26,7 +26,7 @@
 
 #define EPHEMERAL_LO 32768u
 #define EPHEMERAL_N 28232u       /* 32768..60999 */
-#define FRAME_STRIDE_MAX (SL_GEN_HDRS + SL_GEN_PAYLOAD_MAX)
+#define FRAME_STRIDE_MAX RTE_ALIGN_CEIL(SL_GEN_HDRS + SL_GEN_PAYLOAD_MAX, 8)
 
 /* Each kind's exact share of n by largest remainder, then shuffled
  * (Fisher-Yates). */
@@ -187,12 +187,14 @@ int sl_gen_pool_build(struct sl_gen_pool *p, const struct sl_gen_opts *o,
 	deal_kinds(deck, p->n, o->weight, &rng);
 	for (unsigned i = 0; i < p->n; i++) {
 		build_one(p, i, deck[i], o, &fl, src, &rng, src_mac, off);
-		off += p->tpl[i].frame_len;
+		/* 8-byte aligned starts: the headers are written through
+		 * their structs (alignment 2 and 4). */
+		off += RTE_ALIGN_CEIL((uint32_t)p->tpl[i].frame_len, 8u);
 		if (p->tpl[i].frame_len > p->max_frame)
 			p->max_frame = p->tpl[i].frame_len;
 		tally_add(&p->all, &p->tpl[i]);
 	}
-	/* Frames were placed end to end: give back the worst-case tail. */
+	/* Frames were placed one after the other: give back the worst-case tail. */
 	frames_shrink(p, off);
 	p->flows_used = RTE_MIN(o->flows, p->n);
 	if (p->flows_used > pairs)
